@@ -1,0 +1,87 @@
+/*
+ * lsio_base.h — what every LSIO library shares: error codes, error messages,
+ * clocks and small helpers.
+ *
+ * Errors: every fallible function returns 0 (or a count) on success and a
+ * negative value on failure: either a negative errno (-ENOENT, -ENOMEM, ...)
+ * or a negative LSIO_E* code, which lies beyond errno's range. lsio_strerror()
+ * names either kind. A synchronous call that fails also leaves a message that
+ * names what failed (path, URL, byte range, chunk key) in a thread-local slot
+ * read by lsio_last_error(); asynchronous operations carry their own message
+ * in their completion.
+ *
+ * Thread safety: every function here is thread-safe; the last-error slot is
+ * per thread.
+ */
+#ifndef LSIO_BASE_H
+#define LSIO_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* LSIO's own error codes. Functions return them negated (-LSIO_EFORMAT). */
+enum {
+    LSIO_EBASE = 4096,   /* first LSIO code: errno values stay below it */
+    LSIO_EFORMAT,        /* malformed metadata or data (bad JSON, bad header) */
+    LSIO_ECODEC,         /* a codec failed: corrupt or truncated input */
+    LSIO_ESIZE,          /* decoded or received size differs from the expected */
+    LSIO_EUNSUPPORTED,   /* valid input that LSIO cannot handle (unknown codec) */
+    LSIO_ERANGE,         /* a byte range outside the object */
+    LSIO_EHTTP,          /* an HTTP error status from a server */
+    LSIO_ENET,           /* a transport failure (connect, TLS, reset, timeout) */
+    LSIO_ECHECKSUM,      /* a checksum did not match */
+    LSIO_ESELECTION,     /* a selection outside an array or malformed */
+    LSIO_EFALLBACK,      /* not an error: a backend fell back (see lsio_io.h) */
+    LSIO_ELAST
+};
+
+/* The name of an error code (negative or positive; errno values included).
+ * Never NULL; the string is static. */
+const char *lsio_strerror(int err);
+
+/* The message of the last failed synchronous call in this thread, or "" if
+ * none. The pointer stays valid until the next LSIO call in this thread. */
+const char *lsio_last_error(void);
+
+/* Record a message for this thread and return `err` unchanged, so a failing
+ * function can write `return lsio_error(-ENOENT, "open %s", path);`. The
+ * message is formatted as "<fmt...>: <lsio_strerror(err)>". */
+int lsio_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int lsio_verror(int err, const char *fmt, va_list ap);
+/* Record a message verbatim (already complete) and return err. */
+int lsio_error_set(int err, const char *msg);
+/* Forget this thread's message. */
+void lsio_error_clear(void);
+
+/* Format a heap-allocated message "<fmt...>: <lsio_strerror(err)>"; the
+ * caller frees it. NULL only when memory is exhausted. */
+char *lsio_error_msg(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Monotonic time in nanoseconds. */
+uint64_t lsio_now_ns(void);
+
+/* Number of online CPUs (at least 1). */
+unsigned lsio_ncpus(void);
+
+/* Aligned allocation of `size` bytes (align a power of two); never
+ * zero-filled. Free with lsio_free_aligned. NULL on failure. */
+void *lsio_alloc_aligned(size_t align, size_t size);
+void lsio_free_aligned(void *p);
+
+/* Checked size arithmetic: returns 0 and stores a*b (a+b) in *out, or
+ * -EOVERFLOW. */
+int lsio_mul_size(size_t a, size_t b, size_t *out);
+int lsio_add_size(size_t a, size_t b, size_t *out);
+
+/* Version string of the library ("0.1.0"). */
+const char *lsio_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LSIO_BASE_H */

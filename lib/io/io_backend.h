@@ -1,0 +1,83 @@
+/*
+ * io_backend.h — the contract between the IO core (lib/io) and a backend
+ * (lib/uring, lib/posix, lib/http). Not public: only backends include it.
+ *
+ * The core owns everything common: validating and resolving ranges
+ * (negative offsets, TO_END), planning (merge, split, O_DIRECT alignment),
+ * groups, buffers from the pool, completion queues and error messages. A
+ * backend only moves the bytes of one lsio_op at a time: it reads
+ * [offset, offset+len) of `location` into dst (or, for LSIO_OP_PUT, writes
+ * len bytes from dst as a whole object), sets `done` and `status`, and
+ * calls lsio__op_done(). It must call it exactly once per op it accepted,
+ * from any thread, also when stopping (status -ECANCELED).
+ */
+#ifndef LSIO_IO_BACKEND_H
+#define LSIO_IO_BACKEND_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "lsio_io.h"
+
+typedef enum lsio_op_kind {
+    LSIO_OP_READ = 0,
+    LSIO_OP_PUT,   /* whole object, atomic (write aside + rename, or PUT) */
+} lsio_op_kind;
+
+typedef struct lsio_op lsio_op;
+struct lsio_op {
+    lsio_op *next;          /* free for the backend's queues while it holds the op */
+    lsio_op_kind kind;
+    const char *location;   /* path (local backends: scheme stripped) or URL */
+    uint64_t offset;        /* absolute, resolved by the core */
+    size_t len;             /* bytes to read (or write) */
+    size_t want;            /* reads: bytes that must arrive for success
+                               (< len when the core widened the read for
+                               O_DIRECT alignment and EOF may come first) */
+    unsigned char *dst;     /* where the bytes go (source for PUT) */
+    int direct;             /* core: offset, len and dst are aligned for
+                               O_DIRECT; the backend may use it or not */
+    unsigned flags;         /* LSIO_PUT_* for PUT */
+    /* set by the backend before lsio__op_done */
+    size_t done;            /* bytes moved (reads stop early only at EOF) */
+    int status;             /* 0 or negative error */
+    char *error;            /* optional malloc'd detail (curl/HTTP message);
+                               the core adds location and range */
+    int used_direct;        /* the read went through O_DIRECT */
+    unsigned attempts;      /* remote: requests made */
+    void *backend_data;     /* free for the backend */
+    /* core-private from here on */
+    void *core;
+};
+
+typedef struct lsio_backend {
+    const char *name;
+    /* Start the backend's threads for io. On failure return a negative error
+     * and, where useful, set *why to a malloc'd reason (used for the
+     * uring→posix fallback message). */
+    int (*start)(lsio_io *io, const lsio_io_opts *opts, void **state, char **why);
+    /* Take an op (thread-safe, must not block on IO). */
+    void (*submit)(void *state, lsio_op *op);
+    /* Synchronous: size of an object; sets lsio_error on failure. */
+    int (*size)(void *state, const char *location, uint64_t *size);
+    /* Synchronous delete; missing is success. NULL: -ENOTSUP. */
+    int (*del)(void *state, const char *location);
+    /* Synchronous listing. NULL: -ENOTSUP. */
+    int (*list)(void *state, const char *prefix, lsio_list_fn fn, void *ctx);
+    /* Complete or cancel every accepted op, join threads, free state. */
+    void (*stop)(void *state);
+    int64_t merge_gap;      /* default merge gap in bytes (-1 never) */
+    int64_t split_bytes;    /* default split threshold (-1 never) */
+    size_t direct_align;    /* alignment wanted for O_DIRECT (0: never) */
+} lsio_backend;
+
+/* Called by the backend when an op is finished (any thread). */
+void lsio__op_done(lsio_op *op);
+
+/* The backends the core knows (defined in their libraries). */
+extern const lsio_backend lsio_backend_posix;
+extern const lsio_backend lsio_backend_uring;
+extern const lsio_backend lsio_backend_http; /* http:// and https:// */
+extern const lsio_backend lsio_backend_s3;   /* s3:// */
+
+#endif /* LSIO_IO_BACKEND_H */
