@@ -1,0 +1,126 @@
+/*
+ * lsio_codecs.h — level 2: the codecs of Zarr v2 (numcodecs ids) and Zarr v3,
+ * each a thin wrapper over the library that does the work (libblosc, libzstd,
+ * liblz4, libdeflate/zlib, libbz2, liblzma, ISA-L).
+ *
+ * A codec is made once from its name and JSON configuration (immutable
+ * afterwards, so one instance serves every thread). A chain is the ordered
+ * list of codecs of one array together with the chunk's data type and shape;
+ * decoding a chunk runs the chain backwards into the caller's memory.
+ *
+ * Sizes are checked: a decoder never writes past the memory it was given,
+ * and a chunk that decodes to more or fewer bytes than the chunk needs is
+ * -LSIO_ESIZE with a message naming the codec (a decompression bomb stops
+ * at the expected size).
+ *
+ * Thread safety: codecs and chains are immutable and may be used from any
+ * number of threads at once.
+ */
+#ifndef LSIO_CODECS_H
+#define LSIO_CODECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsio_base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------------- dtypes */
+
+typedef enum lsio_dtype_kind {
+    LSIO_DT_BOOL = 0,
+    LSIO_DT_INT,     /* signed: size 1, 2, 4, 8 */
+    LSIO_DT_UINT,    /* unsigned: size 1, 2, 4, 8 */
+    LSIO_DT_FLOAT,   /* size 2, 4, 8 */
+    LSIO_DT_COMPLEX, /* size 8, 16 */
+    LSIO_DT_BYTES,   /* fixed-width bytes (v2 "|S7"); size = width */
+    LSIO_DT_UNICODE, /* fixed-width UCS-4 (v2 "<U7"); size = 4 * chars */
+    LSIO_DT_STRING,  /* variable-length UTF-8 (v3 string, v2 object vlen-utf8) */
+} lsio_dtype_kind;
+
+typedef struct lsio_dtype {
+    lsio_dtype_kind kind;
+    uint32_t size;   /* bytes per element as stored (STRING: 0) */
+    int big_endian;  /* stored byte order (1-byte types: 0) */
+} lsio_dtype;
+
+/* Parse a numpy type string ("<f4", ">i8", "|b1", "<U13", "|S7", "|O") or a
+ * Zarr v3 name ("float32", "int16", "bool", "complex64", "string"). */
+int lsio_dtype_parse(const char *s, lsio_dtype *out);
+/* The numpy string for d in native order ("<f4"). buf holds >= 16 bytes. */
+const char *lsio_dtype_str(lsio_dtype d, char *buf, size_t len);
+
+/* ----------------------------------------------------------------- codecs */
+
+typedef enum lsio_codec_role {
+    LSIO_CODEC_ARRAY_ARRAY = 0, /* transpose, delta, fixedscaleoffset, astype */
+    LSIO_CODEC_ARRAY_BYTES,     /* bytes (endianness) */
+    LSIO_CODEC_BYTES_BYTES,     /* compressors, shuffle, crc32c */
+} lsio_codec_role;
+
+typedef struct lsio_codec lsio_codec;
+
+/* Make a codec from a name (v3: "bytes", "transpose", "blosc", "zstd",
+ * "gzip", "crc32c", "numcodecs.delta", ...; v2: the numcodecs id "blosc",
+ * "zlib", "lz4", "zstd", "bz2", "lzma", "gzip", "shuffle", "delta",
+ * "fixedscaleoffset", "bitround", "astype") and its configuration as a JSON
+ * object text (v3: the "configuration" member; v2: the whole compressor or
+ * filter object; NULL or "{}" for none). Unknown names are
+ * -LSIO_EUNSUPPORTED with a message naming the codec. */
+int lsio_codec_create(lsio_codec **out, const char *name, const char *json_config);
+void lsio_codec_destroy(lsio_codec *c);
+const char *lsio_codec_name(const lsio_codec *c);
+lsio_codec_role lsio_codec_role_of(const lsio_codec *c);
+/* The configuration back as JSON text (malloc'd; caller frees). */
+char *lsio_codec_config_json(const lsio_codec *c);
+
+/* The shape and type of a chunk as a chain sees it. */
+typedef struct lsio_chunk_spec {
+    unsigned ndim;
+    uint64_t shape[32];
+    lsio_dtype dtype;
+    int fortran_order; /* v2 order "F": the chunk's bytes are in F order */
+} lsio_chunk_spec;
+
+typedef struct lsio_chain lsio_chain;
+
+/* Build a chain from codecs in encoding order (array→array..., at most one
+ * array→bytes, bytes→bytes...). The chain keeps its own references: the
+ * codecs may be destroyed after. With no array→bytes codec the chain acts
+ * as if "bytes" with native order were there (Zarr v2). */
+int lsio_chain_create(lsio_chain **out, lsio_codec *const *codecs, size_t n,
+                      const lsio_chunk_spec *spec);
+void lsio_chain_destroy(lsio_chain *ch);
+/* Decoded size of one chunk in bytes (elements × dtype size). */
+size_t lsio_chain_decoded_size(const lsio_chain *ch);
+
+/* Decode one encoded chunk into dst, which holds exactly
+ * lsio_chain_decoded_size() bytes, in C order and native byte order (or F
+ * order when the spec says so). Returns 0, or a negative error with the
+ * message naming the codec (the caller adds the chunk key). Uses per-thread
+ * scratch memory, so it does not allocate on the hot path once warm. */
+int lsio_chain_decode(const lsio_chain *ch, const void *src, size_t srclen, void *dst,
+                      size_t dstlen);
+/* Encode one chunk (dstlen bytes as decode produces) into a malloc'd buffer
+ * the caller frees. */
+int lsio_chain_encode(const lsio_chain *ch, const void *src, size_t srclen, void **dst,
+                      size_t *dstlen);
+
+/* Single codec, bytes to bytes (compressors): decode src into dst of
+ * capacity dstcap; *outlen gets the decoded size. */
+int lsio_codec_decode(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                      size_t srclen, void *dst, size_t dstcap, size_t *outlen);
+int lsio_codec_encode(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                      size_t srclen, void **dst, size_t *dstlen);
+
+/* CRC-32C (Castagnoli) of a buffer, as Zarr v3's crc32c codec and the shard
+ * index use it (ISA-L). */
+uint32_t lsio_crc32c(const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
