@@ -69,12 +69,16 @@ $(B)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(1))): $(1) $(B)/liblsio.a $(TEST
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call TEST_RULE,$(s))))
 
-# Fuzz targets: clang + libFuzzer + ASan/UBSan, built from the sources
-# directly so the whole library carries the instrumentation.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -pthread $(INCS)
-$(B)/fuzz/%: fuzz/%.c $(LIB_SRCS)
+# Fuzz targets: clang + libFuzzer + ASan/UBSan. The library is compiled once
+# with the instrumentation (fuzzer-no-link) and linked into every target.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link,address,undefined -pthread $(INCS)
+FUZZ_OBJS   := $(patsubst %.c,$(B)/fuzzobj/%.o,$(LIB_SRCS))
+$(B)/fuzzobj/%.o: %.c $(wildcard lib/*/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(B)/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
 fuzz: $(FUZZ_BINS)
 
 # Python extension, built in place (python/lsio/_lsio*.so).
