@@ -89,13 +89,13 @@ deps:
 	bash scripts/install-deps
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$$(nproc) all
 	bash scripts/demo
 
 test: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 lib tests tools
-	$(MAKE) fuzz
+	$(MAKE) -j$$(nproc) all
+	$(MAKE) -j$$(nproc) SAN=1 lib tests tools
+	$(MAKE) -j$$(nproc) fuzz
 	bash tests/run-all
 
 clean:
