@@ -80,4 +80,34 @@ extern const lsio_backend lsio_backend_uring;
 extern const lsio_backend lsio_backend_http; /* http:// and https:// */
 extern const lsio_backend lsio_backend_s3;   /* s3:// */
 
+/* ------------------------------------------------------------------------
+ * Helpers for local backends (lib/io/localfs.c), shared by posix and uring.
+ * Local backends receive plain paths (the core strips file://) in op->location
+ * and in size/del/list; the core gives listed paths back in the caller's form.
+ * All set lsio_error()'s message on failure and return a negative errno.
+ */
+
+/* stat(): size of a regular file; a directory is -EISDIR naming the path. */
+int lsio__local_size(const char *path, uint64_t *size);
+/* unlink(); a missing file is success; a directory is -EISDIR. */
+int lsio__local_delete(const char *path);
+/* Every regular file whose path starts with prefix (a directory: all files
+ * under it, recursively), with its size, each directory's entries in name
+ * order; temp files of puts in progress are skipped. fn nonzero stops. */
+int lsio__local_list(const char *prefix, lsio_list_fn fn, void *ctx);
+/* mkdir -p of the directory that holds path. */
+int lsio__mkdir_parents(const char *path);
+/* A fresh temp name beside path ("<dir>/.<name>.lsio-tmp.<pid>.<n>"),
+ * malloc'd; NULL when out of memory. */
+char *lsio__temp_name(const char *path);
+/* Finish a put whose bytes are in tmp: fsync (LSIO_PUT_FSYNC) the file
+ * descriptor, close it, rename tmp over path (and fsync the directory);
+ * tmp is unlinked on failure. fd is closed in every case. */
+int lsio__put_commit(int fd, const char *tmp, const char *path, unsigned flags);
+/* The whole synchronous put: parents, temp, write, commit (what posix does;
+ * a uring backend may write through its ring and call the pieces above). */
+int lsio__local_put(const char *path, const void *data, size_t len, unsigned flags);
+/* Write all of buf at off (retrying EINTR/EAGAIN, continuing short writes). */
+int lsio__pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+
 #endif /* LSIO_IO_BACKEND_H */
