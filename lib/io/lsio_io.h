@@ -30,6 +30,35 @@
  * Thread safety: an lsio_io is thread-safe: any thread may submit to it.
  * An lsio_cq may be waited on by one thread at a time (submitting to it from
  * several threads is fine). lsio_buf reference counts are atomic.
+ *
+ * Details of the core (lib/io), as implemented:
+ * - Groups are ordered at dispatch: only the lowest group that still has
+ *   ranges queued or in flight hands work to the backend. A lower group
+ *   submitted after a higher one started cannot stop what is already in
+ *   flight; it takes over for everything not yet started.
+ * - Negative offsets and LSIO_TO_END need the object's size: lsio_get_ranges
+ *   then makes one synchronous size call (stat locally; a HEAD remotely) in
+ *   the caller's thread. If it fails, those ranges fail with its message;
+ *   ranges with absolute offsets go on. When the size is known, ranges past
+ *   the end fail at once without IO.
+ * - A zero-length range completes at once with status 0, len 0 (data = its
+ *   dest), whatever the object.
+ * - Memory: a pooled range takes its buffer only when its request is handed
+ *   to the backend, so the pool bounds the bytes in flight plus those the
+ *   caller holds. A pooled range larger than the pool's bound fails alone
+ *   with -E2BIG (use dest for such ranges). When the pool is full, dispatch
+ *   waits for releases; a caller that holds every buffer while waiting for
+ *   more completions waits forever, so release what you have consumed.
+ * - O_DIRECT (local backends): direct=1 widens every pooled read to the
+ *   backend's alignment; direct=-1 does so for reads of 256 KiB and more;
+ *   caller-dest reads go direct only when offset, length and address are
+ *   aligned. A file system that refuses O_DIRECT is read buffered instead.
+ * - opts.workers = 0 means one per online CPU (it is not an error).
+ * - Environment (AUTO on a local location only): LSIO_BACKEND=posix|uring
+ *   forces a backend; LSIO_DISABLE_URING=1 makes io_uring unavailable (the
+ *   fallback to posix can then be tested).
+ * - lsio_put runs in group 0. lsio_io_close must not race with other calls
+ *   on the same io.
  */
 #ifndef LSIO_IO_H
 #define LSIO_IO_H
