@@ -1,12 +1,537 @@
-/* cmd_bench.c — placeholder until its issue lands. */
+/*
+ * cmd_bench.c — `lsio bench io`: a fio-like benchmark of the local IO
+ * backends (uring, posix) through the public lsio_io API.
+ *
+ * It lays out nrfiles files of filesize bytes under --dir (creating missing
+ * or short ones with a pattern derived from file index and offset, so
+ * --verify can check every byte read), then keeps workers × depth block
+ * reads in flight: each block is one lsio_get_ranges call of one range read
+ * into the caller's (aligned) memory, refilled as completions arrive. It
+ * reports throughput, IOPS, per-block latency percentiles (submit to
+ * completion) and the process's CPU seconds per GiB (getrusage), as text or
+ * one JSON object per backend run (--json) for scripts (bench/io).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "lsio_io.h"
+
+typedef struct bench_opts {
+    const char *backends[2];
+    int nbackends;
+    unsigned nrfiles, workers, depth;
+    size_t filesize, blocksize;
+    int direct;           /* 1 --direct, 0 --buffered */
+    int rand;             /* --pattern rand */
+    const char *dir;
+    uint64_t bytes;       /* 0: one pass over every file (unless seconds) */
+    double seconds;
+    int drop_cache, verify, json;
+} bench_opts;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: lsio bench io [options]\n"
+            "  --backend uring|posix|all   backends to run (all)\n"
+            "  --nrfiles N                 number of files (64)\n"
+            "  --filesize SIZE             bytes per file (16M)\n"
+            "  --blocksize SIZE            bytes per read (256K)\n"
+            "  --workers N                 IO threads (cores)\n"
+            "  --depth N                   reads in flight per worker (64)\n"
+            "  --direct | --buffered       O_DIRECT or the page cache (direct)\n"
+            "  --pattern seq|rand          block order (seq)\n"
+            "  --dir DIR                   where the files live (./lsio-bench)\n"
+            "  --bytes SIZE | --seconds S  how much to read (every file once)\n"
+            "  --drop-cache                drop the page cache before each run (root)\n"
+            "  --verify                    check every byte read\n"
+            "  --json                      one JSON object per line per run\n");
+}
+
+/* ------------------------------------------------------------ the content */
+
+/* The 8-byte word at word index w of file f (splitmix64 of both). */
+static inline uint64_t pattern_word(unsigned f, uint64_t w)
+{
+    uint64_t z = ((uint64_t)f << 40) ^ w ^ 0x5851F42D4C957F2Dull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Fill buf with the pattern of file f at [off, off+len). */
+static void pattern_fill(unsigned f, uint64_t off, unsigned char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint64_t p = off + i, v = pattern_word(f, p / 8);
+        size_t in = (size_t)(p % 8), n = 8 - in;
+        if (n > len - i)
+            n = len - i;
+        memcpy(buf + i, (unsigned char *)&v + in, n);
+        i += n;
+    }
+}
+
+static char *file_path(const bench_opts *o, unsigned f)
+{
+    size_t n = strlen(o->dir) + 32;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/lsio-bench.%u", o->dir, f);
+    return p;
+}
+
+/* Create every missing or short file. */
+static int make_files(const bench_opts *o, char **paths)
+{
+    if (mkdir(o->dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "lsio bench: mkdir %s: %s\n", o->dir, strerror(errno));
+        return -1;
+    }
+    uint64_t need = 0;
+    for (unsigned f = 0; f < o->nrfiles; f++) {
+        struct stat st;
+        if (stat(paths[f], &st) < 0 || (uint64_t)st.st_size < o->filesize)
+            need += o->filesize;
+    }
+    if (!need)
+        return 0;
+    size_t chunk = 1 << 20;
+    unsigned char *buf = malloc(chunk);
+    if (!buf)
+        return -1;
+    double t0 = cli_now_s(), done = 0;
+    for (unsigned f = 0; f < o->nrfiles; f++) {
+        struct stat st;
+        if (stat(paths[f], &st) == 0 && (uint64_t)st.st_size >= o->filesize)
+            continue;
+        int fd = open(paths[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            fprintf(stderr, "lsio bench: create %s: %s\n", paths[f], strerror(errno));
+            free(buf);
+            return -1;
+        }
+        for (uint64_t off = 0; off < o->filesize;) {
+            size_t n = o->filesize - off < chunk ? (size_t)(o->filesize - off) : chunk;
+            pattern_fill(f, off, buf, n);
+            ssize_t w = pwrite(fd, buf, n, (off_t)off);
+            if (w <= 0) {
+                fprintf(stderr, "lsio bench: write %s: %s\n", paths[f],
+                        w < 0 ? strerror(errno) : "short write");
+                close(fd);
+                free(buf);
+                return -1;
+            }
+            off += (uint64_t)w;
+            done += (double)w;
+            cli_progress("creating files", done, (double)need, t0);
+        }
+        if (fsync(fd) < 0 || close(fd) < 0) {
+            fprintf(stderr, "lsio bench: write %s: %s\n", paths[f], strerror(errno));
+            free(buf);
+            return -1;
+        }
+    }
+    cli_progress_end();
+    free(buf);
+    return 0;
+}
+
+static int drop_caches(void)
+{
+    sync();
+    int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "3\n", 2) != 2) {
+        fprintf(stderr, "lsio bench: --drop-cache: /proc/sys/vm/drop_caches: %s\n",
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- a run */
+
+typedef struct slot {
+    unsigned char *mem;
+    unsigned file;
+    uint64_t off;
+    double t;
+} slot;
+
+typedef struct result {
+    uint64_t bytes, ios, errors, bad;
+    double seconds, cpu_s, p50, p99, p999;
+    char backend[16];
+    char *fallback;
+} result;
+
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(const double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+/* Where block number k goes (seq: file after file; rand: anywhere). */
+static void next_block(const bench_opts *o, uint64_t k, uint64_t *rng, unsigned *file,
+                       uint64_t *off)
+{
+    uint64_t per = o->filesize / o->blocksize;
+    if (o->rand) {
+        uint64_t z = (*rng += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        uint64_t b = z % (per * o->nrfiles);
+        *file = (unsigned)(b / per);
+        *off = (b % per) * o->blocksize;
+    } else {
+        uint64_t b = k % (per * o->nrfiles);
+        *file = (unsigned)(b / per);
+        *off = (b % per) * o->blocksize;
+    }
+}
+
+static int run_one(const bench_opts *o, const char *backend, char **paths, result *res)
+{
+    memset(res, 0, sizeof *res);
+    snprintf(res->backend, sizeof res->backend, "%s", backend);
+    lsio_io_opts io_o = LSIO_IO_OPTS_DEFAULT;
+    io_o.backend = !strcmp(backend, "uring") ? LSIO_BACKEND_URING : LSIO_BACKEND_POSIX;
+    io_o.workers = o->workers;
+    io_o.depth = o->depth;
+    io_o.direct = o->direct;
+    io_o.merge_gap = -1;
+    io_o.split_bytes = -1;
+    lsio_io *io;
+    if (lsio_io_open(&io, o->dir, &io_o) < 0) {
+        fprintf(stderr, "lsio bench: %s: %s\n", backend, lsio_last_error());
+        return -1;
+    }
+    if (lsio_io_fallback_reason(io))
+        res->fallback = strdup(lsio_io_fallback_reason(io));
+    size_t nslots = (size_t)o->workers * o->depth;
+    slot *s = calloc(nslots, sizeof *s);
+    size_t *freel = malloc(nslots * sizeof *freel);
+    unsigned char *expect = o->verify ? malloc(o->blocksize) : NULL;
+    size_t lat_cap = 1 << 16, nlat = 0;
+    double *lat = malloc(lat_cap * sizeof *lat);
+    lsio_cq *cq = NULL;
+    int rc = -1, more = 1;
+    size_t nfree = nslots;
+    uint64_t total_blocks = o->bytes ? (o->bytes + o->blocksize - 1) / o->blocksize : 0;
+    uint64_t k = 0, rng = 0x1234567, inflight = 0;
+    double t0, c0, end_t;
+    lsio_completion c[256];
+    if (!s || !freel || (o->verify && !expect) || !lat || lsio_cq_create(&cq) < 0)
+        goto oom;
+    for (size_t i = 0; i < nslots; i++) {
+        if (posix_memalign((void **)&s[i].mem, 4096, o->blocksize))
+            goto oom;
+        freel[i] = i;
+    }
+    t0 = cli_now_s();
+    c0 = cpu_now();
+    end_t = t0 + o->seconds;
+    while (more || inflight) {
+        /* Refill up to workers × depth. */
+        while (more && nfree) {
+            if (o->seconds > 0 ? (k % 64 == 0 && cli_now_s() >= end_t) : k >= total_blocks) {
+                more = 0;
+                break;
+            }
+            size_t i = freel[--nfree];
+            next_block(o, k++, &rng, &s[i].file, &s[i].off);
+            lsio_range r = {.offset = (int64_t)s[i].off, .length = (int64_t)o->blocksize,
+                            .dest = s[i].mem, .user_data = i};
+            s[i].t = cli_now_s();
+            if (lsio_get_ranges(io, cq, paths[s[i].file], &r, 1, 0) < 0) {
+                fprintf(stderr, "lsio bench: %s\n", lsio_last_error());
+                goto out;
+            }
+            inflight++;
+        }
+        if (!inflight)
+            break;
+        int n = lsio_cq_wait(cq, c, 256, -1);
+        if (n < 0)
+            goto out;
+        double now = cli_now_s();
+        for (int j = 0; j < n; j++) {
+            slot *x = &s[c[j].user_data];
+            if (c[j].status) {
+                if (res->errors++ < 5)
+                    fprintf(stderr, "lsio bench: %s\n", c[j].error);
+            } else {
+                res->bytes += c[j].len;
+                if (expect) {
+                    pattern_fill(x->file, x->off, expect, c[j].len);
+                    if (memcmp(expect, c[j].data, c[j].len) && res->bad++ < 5)
+                        fprintf(stderr,
+                                "lsio bench: --verify: %s [%" PRIu64 ", +%zu) differs from "
+                                "the pattern (files made by another tool?)\n",
+                                paths[x->file], x->off, c[j].len);
+                }
+            }
+            if (nlat == lat_cap) {
+                double *nl = realloc(lat, 2 * lat_cap * sizeof *lat);
+                if (!nl)
+                    goto oom;
+                lat = nl;
+                lat_cap *= 2;
+            }
+            lat[nlat++] = (now - x->t) * 1e6;
+            res->ios++;
+            freel[nfree++] = c[j].user_data;
+            inflight--;
+            lsio_completion_release(&c[j]);
+        }
+    }
+    res->seconds = cli_now_s() - t0;
+    res->cpu_s = cpu_now() - c0;
+    qsort(lat, nlat, sizeof *lat, dbl_cmp);
+    res->p50 = pct(lat, nlat, 0.50);
+    res->p99 = pct(lat, nlat, 0.99);
+    res->p999 = pct(lat, nlat, 0.999);
+    rc = 0;
+    goto out;
+oom:
+    fprintf(stderr, "lsio bench: out of memory\n");
+out:
+    lsio_io_close(io); /* completes whatever is left (after an error) */
+    if (cq) {
+        lsio_completion d[64];
+        int n;
+        while ((n = lsio_cq_poll(cq, d, 64)) > 0)
+            for (int j = 0; j < n; j++)
+                lsio_completion_release(&d[j]);
+        lsio_cq_destroy(cq);
+    }
+    if (s)
+        for (size_t i = 0; i < nslots; i++)
+            free(s[i].mem);
+    free(s);
+    free(freel);
+    free(expect);
+    free(lat);
+    return rc;
+}
+
+static void report(const bench_opts *o, const result *r)
+{
+    double gib = (double)r->bytes / (1024.0 * 1024 * 1024);
+    double secs = r->seconds > 0 ? r->seconds : 1e-9;
+    double cpg = gib > 0 ? r->cpu_s / gib : 0;
+    if (o->json) {
+        printf("{\"backend\":\"%s\",\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"gib_per_s\":%.4f,"
+               "\"iops\":%.1f,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_p999_us\":%.1f,"
+               "\"cpu_s_per_gib\":%.4f,\"cpu_s\":%.4f,\"ios\":%" PRIu64 ",\"errors\":%" PRIu64
+               ",\"verify_failures\":%" PRIu64 ",\"workers\":%u,\"depth\":%u,\"blocksize\":%zu,"
+               "\"nrfiles\":%u,\"filesize\":%zu,\"pattern\":\"%s\",\"direct\":%s,"
+               "\"verified\":%s,\"fallback\":",
+               r->backend, r->bytes, r->seconds, gib / secs, (double)r->ios / secs, r->p50,
+               r->p99, r->p999, cpg, r->cpu_s, r->ios, r->errors, r->bad, o->workers, o->depth,
+               o->blocksize, o->nrfiles, o->filesize, o->rand ? "rand" : "seq",
+               o->direct ? "true" : "false", o->verify ? "true" : "false");
+        if (r->fallback) {
+            putchar('"');
+            for (const char *p = r->fallback; *p; p++)
+                if (*p == '"' || *p == '\\')
+                    printf("\\%c", *p);
+                else if ((unsigned char)*p >= 0x20)
+                    putchar(*p);
+            printf("\"}\n");
+        } else {
+            printf("null}\n");
+        }
+    } else {
+        printf("%-6s %7.3f GiB in %7.3f s: %7.3f GiB/s %10.0f IOPS  lat p50 %7.0f us  p99 "
+               "%7.0f us  p99.9 %7.0f us  CPU %.3f s/GiB%s%s\n",
+               r->backend, gib, r->seconds, gib / secs, (double)r->ios / secs, r->p50, r->p99,
+               r->p999, cpg, r->errors ? "  ERRORS" : "", r->bad ? "  VERIFY FAILED" : "");
+        if (r->fallback)
+            printf("       (%s)\n", r->fallback);
+    }
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------ the command */
+
+static int parse_uint(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end || v == 0 || v > 1u << 20)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse(int argc, char **argv, bench_opts *o)
+{
+    *o = (bench_opts){.nrfiles = 64, .filesize = 16u << 20, .blocksize = 256u << 10,
+                      .workers = lsio_ncpus(), .depth = 64, .direct = 1, .dir = "./lsio-bench",
+                      .backends = {"uring", "posix"}, .nbackends = 2};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long sz;
+#define NEED_V                                                                   \
+    do {                                                                         \
+        if (!v) {                                                                \
+            fprintf(stderr, "lsio bench io: %s needs a value\n", a);             \
+            return -1;                                                           \
+        }                                                                        \
+        i++;                                                                     \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--backend")) {
+            NEED_V;
+            if (!strcmp(v, "all")) {
+                o->nbackends = 2;
+            } else if (!strcmp(v, "uring") || !strcmp(v, "posix")) {
+                o->backends[0] = !strcmp(v, "uring") ? "uring" : "posix";
+                o->nbackends = 1;
+            } else {
+                fprintf(stderr, "lsio bench io: --backend %s: want uring, posix or all\n", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--nrfiles") || !strcmp(a, "--workers") || !strcmp(a, "--depth")) {
+            NEED_V;
+            unsigned *dst = a[2] == 'n' ? &o->nrfiles : a[2] == 'w' ? &o->workers : &o->depth;
+            if (parse_uint(v, dst) < 0) {
+                fprintf(stderr, "lsio bench io: %s %s: want a positive integer\n", a, v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--filesize") || !strcmp(a, "--blocksize") || !strcmp(a, "--bytes")) {
+            NEED_V;
+            if ((sz = cli_parse_size(v)) <= 0) {
+                fprintf(stderr, "lsio bench io: %s %s: want a size like 4k, 16M, 1GiB\n", a, v);
+                return -1;
+            }
+            if (a[2] == 'f')
+                o->filesize = (size_t)sz;
+            else if (a[2] == 'b' && a[3] == 'l')
+                o->blocksize = (size_t)sz;
+            else
+                o->bytes = (uint64_t)sz;
+        } else if (!strcmp(a, "--seconds")) {
+            NEED_V;
+            char *end;
+            o->seconds = strtod(v, &end);
+            if (end == v || *end || !(o->seconds > 0)) {
+                fprintf(stderr, "lsio bench io: --seconds %s: want a positive number\n", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--direct") || !strcmp(a, "--buffered")) {
+            o->direct = a[2] == 'd';
+        } else if (!strcmp(a, "--pattern")) {
+            NEED_V;
+            if (strcmp(v, "seq") && strcmp(v, "rand")) {
+                fprintf(stderr, "lsio bench io: --pattern %s: want seq or rand\n", v);
+                return -1;
+            }
+            o->rand = !strcmp(v, "rand");
+        } else if (!strcmp(a, "--dir")) {
+            NEED_V;
+            o->dir = v;
+        } else if (!strcmp(a, "--drop-cache")) {
+            o->drop_cache = 1;
+        } else if (!strcmp(a, "--verify")) {
+            o->verify = 1;
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else {
+            fprintf(stderr, "lsio bench io: unknown option %s\n\n", a);
+            usage(stderr);
+            return -1;
+        }
+#undef NEED_V
+    }
+    if (o->bytes && o->seconds > 0) {
+        fprintf(stderr, "lsio bench io: give --bytes or --seconds, not both\n");
+        return -1;
+    }
+    if (o->blocksize > o->filesize) {
+        fprintf(stderr, "lsio bench io: --blocksize %zu is larger than --filesize %zu\n",
+                o->blocksize, o->filesize);
+        return -1;
+    }
+    if (o->drop_cache && geteuid() != 0) {
+        fprintf(stderr, "lsio bench io: --drop-cache needs root\n");
+        return -1;
+    }
+    if (!o->bytes && !(o->seconds > 0))
+        o->bytes = (uint64_t)o->nrfiles * (o->filesize / o->blocksize * o->blocksize);
+    return 0;
+}
 
 int cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "lsio bench: not implemented yet\n");
-    return 2;
+    if (argc < 2 || strcmp(argv[1], "io")) {
+        usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+        return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+    }
+    bench_opts o;
+    if (parse(argc - 2, argv + 2, &o) < 0)
+        return 2;
+    char **paths = calloc(o.nrfiles, sizeof *paths);
+    if (!paths)
+        return 1;
+    int rc = 0;
+    for (unsigned f = 0; f < o.nrfiles; f++)
+        if (!(paths[f] = file_path(&o, f)))
+            rc = 1;
+    if (!rc && make_files(&o, paths) < 0)
+        rc = 1;
+    for (int b = 0; b < o.nbackends && !rc; b++) {
+        if (o.drop_cache && drop_caches() < 0) {
+            rc = 1;
+            break;
+        }
+        result r;
+        if (run_one(&o, o.backends[b], paths, &r) < 0) {
+            rc = 1;
+            free(r.fallback);
+            continue;
+        }
+        report(&o, &r);
+        if (r.errors || r.bad)
+            rc = 1;
+        free(r.fallback);
+    }
+    for (unsigned f = 0; f < o.nrfiles; f++)
+        free(paths[f]);
+    free(paths);
+    return rc;
 }
