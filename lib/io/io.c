@@ -419,6 +419,12 @@ static int start_backend(lsio_io *io, const lsio_backend *be, char **why)
 
 int lsio_io_open(lsio_io **out, const char *location, const lsio_io_opts *opts)
 {
+    return lsio__io_open_with(out, location, opts, NULL);
+}
+
+int lsio__io_open_with(lsio_io **out, const char *location, const lsio_io_opts *opts,
+                       const lsio_backend *forced)
+{
     if (!out || !location)
         return lsio_error(-EINVAL, "lsio_io_open: NULL argument");
     *out = NULL;
@@ -455,6 +461,10 @@ int lsio_io_open(lsio_io **out, const char *location, const lsio_io_opts *opts)
         be = &lsio_backend_http;
     } else if (kind == LOC_S3 && (want == LSIO_BACKEND_AUTO || want == LSIO_BACKEND_S3)) {
         be = &lsio_backend_s3;
+    }
+    if (forced) {
+        be = forced;
+        auto_uring = 0;
     }
     if (!be)
         return lsio_error(-EINVAL, "open %s: backend %d does not serve this location",

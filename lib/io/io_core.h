@@ -71,6 +71,11 @@ void lsio__resolve(lsio__rng *r, const char *location, int have_size, uint64_t s
 int lsio__plan(const lsio__plan_params *pp, const char *location, lsio__rng *r, size_t n,
                lsio__req **reqs, size_t *nreq, size_t **order);
 
+/* lsio_io_open with a given backend (tests drive the core with a mock);
+ * forced NULL: choose as lsio_io_open does. */
+int lsio__io_open_with(lsio_io **out, const char *location, const lsio_io_opts *opts,
+                       const lsio_backend *forced);
+
 /* Check that io serves `location`; give its backend, the backend's state
  * and the path the backend sees (io_sync.c). */
 int lsio__io_target(lsio_io *io, const char *location, const lsio_backend **be, void **state,
