@@ -57,6 +57,7 @@ struct batch {
     size_t n;
     size_t *order;
     lsio__req *plan;
+    lsio__key *keys;
     creq *reqs;
     size_t nreq;
     lsio_op *ops;
@@ -258,18 +259,15 @@ static void *pump_main(void *arg)
 
 /* --------------------------------------------------------------- fan-out */
 
+/* A batch is two allocations: the batch with its ranges, plan and
+ * location (batch_new), and its requests with their ops (enqueue). */
 static void batch_free(batch *b)
 {
     if (!b)
         return;
     for (size_t i = 0; i < b->n; i++)
         free(b->r[i].error);
-    free(b->r);
-    free(b->order);
-    free(b->plan);
     free(b->reqs);
-    free(b->ops);
-    free(b->location);
     free(b);
 }
 
@@ -618,10 +616,11 @@ static int enqueue(lsio_io *io, batch *b, uint32_t group)
     size_t nops = 0;
     for (size_t i = 0; i < b->nreq; i++)
         nops += b->plan[i].nparts;
-    b->reqs = calloc(b->nreq, sizeof *b->reqs);
-    b->ops = calloc(nops, sizeof *b->ops);
-    if (!b->reqs || !b->ops)
+    size_t rbytes = (b->nreq * sizeof *b->reqs + 15) & ~(size_t)15;
+    b->reqs = calloc(1, rbytes + nops * sizeof *b->ops);
+    if (!b->reqs)
         return -ENOMEM;
+    b->ops = (lsio_op *)((char *)b->reqs + rbytes);
     atomic_init(&b->reqs_left, b->nreq);
     lsio_op *op = b->ops;
     for (size_t i = 0; i < b->nreq; i++) {
@@ -671,20 +670,34 @@ static int enqueue(lsio_io *io, batch *b, uint32_t group)
     return 0;
 }
 
+static size_t up16(size_t v) { return (v + 15) & ~(size_t)15; }
+
 static batch *batch_new(lsio_io *io, lsio_cq *cq, const char *location, size_t n)
 {
-    batch *b = calloc(1, sizeof *b);
-    if (!b)
+    size_t m = n ? n : 1;
+    size_t o_r = up16(sizeof(batch));
+    size_t o_plan = o_r + up16(m * sizeof(lsio__rng));
+    size_t o_order = o_plan + up16(m * sizeof(lsio__req));
+    size_t o_keys = o_order + up16(m * sizeof(size_t));
+    size_t o_loc = o_keys + up16(m * sizeof(lsio__key));
+    size_t total;
+    if (n > SIZE_MAX / 512 || lsio_add_size(o_loc, strlen(location) + 1, &total) < 0)
         return NULL;
+    char *mem = malloc(total);
+    if (!mem)
+        return NULL;
+    batch *b = (batch *)mem;
+    memset(b, 0, sizeof *b);
     b->io = io;
     b->cq = cq ? cq : io->cq;
     b->n = n;
-    b->location = strdup(location);
-    b->r = calloc(n ? n : 1, sizeof *b->r);
-    if (!b->location || !b->r) {
-        batch_free(b);
-        return NULL;
-    }
+    b->r = (lsio__rng *)(mem + o_r);
+    memset(b->r, 0, m * sizeof *b->r);
+    b->plan = (lsio__req *)(mem + o_plan);
+    b->order = (size_t *)(mem + o_order);
+    b->keys = (lsio__key *)(mem + o_keys);
+    b->location = mem + o_loc;
+    memcpy(b->location, location, strlen(location) + 1);
     b->bpath = backend_path(io, b->location);
     return b;
 }
@@ -743,11 +756,7 @@ int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_r
         lsio__resolve(r, location, need_size && size_rc == 0, size, size_rc, size_msg);
     }
     free(size_msg);
-    rc = lsio__plan(&io->pp, location, b->r, n, &b->plan, &b->nreq, &b->order);
-    if (rc < 0) {
-        batch_free(b);
-        return rc;
-    }
+    b->nreq = lsio__plan_into(&io->pp, location, b->r, n, b->plan, b->order, b->keys);
     /* Ranges that complete at once: errors and empty ones. */
     lsio__cq_expect(b->cq, n);
     for (size_t i = 0; i < n; i++) {
@@ -799,12 +808,7 @@ int lsio_put(lsio_io *io, lsio_cq *cq, const char *location, const void *data, s
     b->flags = flags;
     b->r[0].user_data = user_data;
     b->r[0].len = len;
-    b->plan = calloc(1, sizeof *b->plan);
-    b->order = calloc(1, sizeof *b->order);
-    if (!b->plan || !b->order) {
-        batch_free(b);
-        return -ENOMEM;
-    }
+    b->order[0] = 0;
     b->nreq = 1;
     b->plan[0] = (lsio__req){.len = len, .want = len, .part_len = len, .nparts = 1, .nrng = 1,
                              .dest = (unsigned char *)(uintptr_t)data};

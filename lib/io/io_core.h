@@ -71,6 +71,15 @@ void lsio__resolve(lsio__rng *r, const char *location, int have_size, uint64_t s
 int lsio__plan(const lsio__plan_params *pp, const char *location, lsio__rng *r, size_t n,
                lsio__req **reqs, size_t *nreq, size_t **order);
 
+/* The same into caller arrays of n entries each (keys: scratch); returns
+ * the number of requests. Cannot fail. */
+typedef struct lsio__key {
+    uint64_t off;
+    size_t idx;
+} lsio__key;
+size_t lsio__plan_into(const lsio__plan_params *pp, const char *location, lsio__rng *r,
+                       size_t n, lsio__req *reqs, size_t *order, lsio__key *keys);
+
 /* lsio_io_open with a given backend (tests drive the core with a mock);
  * forced NULL: choose as lsio_io_open does. */
 int lsio__io_open_with(lsio_io **out, const char *location, const lsio_io_opts *opts,

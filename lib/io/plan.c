@@ -97,14 +97,9 @@ void lsio__resolve(lsio__rng *r, const char *location, int have_size, uint64_t s
 
 /* ------------------------------------------------------------------ plan */
 
-typedef struct {
-    uint64_t off;
-    size_t idx;
-} key;
-
 static int key_cmp(const void *a, const void *b)
 {
-    const key *x = a, *y = b;
+    const lsio__key *x = a, *y = b;
     if (x->off != y->off)
         return x->off < y->off ? -1 : 1;
     return x->idx < y->idx ? -1 : x->idx > y->idx;
@@ -134,13 +129,23 @@ int lsio__plan(const lsio__plan_params *pp, const char *location, lsio__rng *r, 
 {
     lsio__req *reqs = malloc((n ? n : 1) * sizeof *reqs);
     size_t *order = malloc((n ? n : 1) * sizeof *order);
-    key *keys = malloc((n ? n : 1) * sizeof *keys);
+    lsio__key *keys = malloc((n ? n : 1) * sizeof *keys);
     if (!reqs || !order || !keys) {
         free(reqs);
         free(order);
         free(keys);
         return -ENOMEM;
     }
+    *nreq_out = lsio__plan_into(pp, location, r, n, reqs, order, keys);
+    free(keys);
+    *reqs_out = reqs;
+    *order_out = order;
+    return 0;
+}
+
+size_t lsio__plan_into(const lsio__plan_params *pp, const char *location, lsio__rng *r,
+                       size_t n, lsio__req *reqs, size_t *order, lsio__key *keys)
+{
     size_t nreq = 0, norder = 0, nkeys = 0;
     size_t A = pp->direct_align;
 
@@ -156,7 +161,7 @@ int lsio__plan(const lsio__plan_params *pp, const char *location, lsio__rng *r, 
                 fail(x, -E2BIG, location, 1, what);
                 continue;
             }
-            keys[nkeys++] = (key){x->off, i};
+            keys[nkeys++] = (lsio__key){x->off, i};
             continue;
         }
         /* Caller memory: a request of its own, direct when all aligned. */
@@ -221,9 +226,5 @@ int lsio__plan(const lsio__plan_params *pp, const char *location, lsio__rng *r, 
         nreq++;
         k = j;
     }
-    free(keys);
-    *reqs_out = reqs;
-    *nreq_out = nreq;
-    *order_out = order;
-    return 0;
+    return nreq;
 }
