@@ -90,6 +90,7 @@ struct uworker {
     atomic_int sleeping;
     /* worker-thread only */
     lsio_op *bhead, *btail;  /* backlog */
+    unsigned nbacklog;
     uslot *slots, *free_slots;
     unsigned inflight;
     dir_entry cache[DIR_CACHE];
@@ -407,6 +408,8 @@ static int inbox_take(uworker *w)
     else
         w->bhead = h;
     w->btail = t;
+    for (lsio_op *o = h; o; o = o->next)
+        w->nbacklog++;
     return 1;
 }
 
@@ -426,6 +429,7 @@ static void run_backlog(uworker *w)
         w->bhead = op->next;
         if (!w->bhead)
             w->btail = NULL;
+        w->nbacklog--;
         if (stopping) {
             op->status = -ECANCELED;
             lsio__op_done(op);
@@ -605,13 +609,16 @@ static void uring_submit(void *state, lsio_op *op)
     uring_state *st = state;
     op->next = NULL;
     uworker *w = tls_worker;
-    if (w && w->st == st) {
-        /* A completion on this worker refills it: no lock, no wake-up. */
+    if (w && w->st == st && w->nbacklog < st->depth - w->inflight) {
+        /* A completion on this worker refills it: no lock, no wake-up.
+         * (Beyond its free slots, ops go round to the others, so that a
+         * burst released on one worker — a new group — is shared.) */
         if (w->btail)
             w->btail->next = op;
         else
             w->bhead = op;
         w->btail = op;
+        w->nbacklog++;
         return;
     }
     w = &st->w[atomic_fetch_add(&st->rr, 1) % st->nworkers];
