@@ -231,7 +231,7 @@ static void *pump_main(void *arg)
             size_t len = q->p.len;
             pthread_mutex_unlock(&io->mu);
             lsio_buf *b = NULL;
-            int rc = lsio_bufpool_get(io->pool, len, 50, &b);
+            int rc = lsio_bufpool_get(io->pool, len, 10, &b); /* short: a new head may need none */
             pthread_mutex_lock(&io->mu);
             creq *now = io->groups ? io->groups->head : NULL;
             if (rc == -ETIMEDOUT)
