@@ -195,7 +195,9 @@ static void refuse(uworker *w, const char *path)
 {
     uring_state *st = w->st;
     struct stat sb;
-    if (stat(path, &sb) == 0) {
+    if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
+        return; /* a directory refuses O_DIRECT, its file system may not */
+    {
         pthread_mutex_lock(&st->refused_mu);
         unsigned n = atomic_load(&st->nrefused);
         if (n < MAX_REFUSED && !dev_refused(st, sb.st_dev)) {

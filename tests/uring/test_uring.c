@@ -72,6 +72,25 @@ static void test_direct_whole(const char *dir, const char *what)
     lsio_io_close(io);
 }
 
+/* Reading a directory fails alone (EISDIR) and does not turn O_DIRECT off
+ * for the files of its file system. */
+static void test_dir_keeps_direct(const char *dir)
+{
+    if (!ut_fs_takes_direct(paths[0]))
+        return;
+    lsio_io *io = ut_open(dir, 1, 4, 1);
+    lsio_buf *b = NULL;
+    CHECK_EQ(lsio_io_read(io, dir, 0, 4096, &b), -EISDIR);
+    CHECK(!b);
+    CHECK_OK(lsio_io_read(io, paths[8], 0, 4096, &b));
+    CHECK(tu_same_as_file(paths[8], 0, lsio_buf_data(b), 4096));
+    lsio_buf_release(b);
+    lsio_io_stats st;
+    lsio_io_stats_get(io, &st);
+    CHECK_EQ(st.direct_reads, 1);
+    lsio_io_close(io);
+}
+
 /* A file shorter than the ranges asked: the core reports past EOF, the
  * bytes that exist still arrive for ranges inside the file. */
 static void test_short(const char *dir)
@@ -163,6 +182,7 @@ int main(void)
 
     test_many(d);
     test_direct_whole(d, d);
+    test_dir_keeps_direct(d);
     test_short(d);
     test_close_busy(d);
 
