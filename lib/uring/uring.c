@@ -197,16 +197,14 @@ static void refuse(uworker *w, const char *path)
     struct stat sb;
     if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode))
         return; /* a directory refuses O_DIRECT, its file system may not */
-    {
-        pthread_mutex_lock(&st->refused_mu);
-        unsigned n = atomic_load(&st->nrefused);
-        if (n < MAX_REFUSED && !dev_refused(st, sb.st_dev)) {
-            st->refused[n] = sb.st_dev;
-            atomic_store(&st->nrefused, n + 1);
-            atomic_fetch_add(&st->refused_gen, 1);
-        }
-        pthread_mutex_unlock(&st->refused_mu);
+    pthread_mutex_lock(&st->refused_mu);
+    unsigned n = atomic_load(&st->nrefused);
+    if (n < MAX_REFUSED && !dev_refused(st, sb.st_dev)) {
+        st->refused[n] = sb.st_dev;
+        atomic_store(&st->nrefused, n + 1);
+        atomic_fetch_add(&st->refused_gen, 1);
     }
+    pthread_mutex_unlock(&st->refused_mu);
     unsigned gen = atomic_load(&st->refused_gen);
     if (gen != w->cache_gen) {
         cache_clear(w);
