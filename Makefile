@@ -63,7 +63,7 @@ $(B)/lsio: $(TOOL_OBJS) $(B)/liblsio.a
 
 # tests/<lib>/test_<x>.c -> build/tests/<lib>_test_<x>
 define TEST_RULE
-$(B)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(1))): $(1) $(B)/liblsio.a $(TESTUTIL) $(wildcard tests/common/*.h)
+$(B)/tests/$(subst /,_,$(patsubst tests/%.c,%,$(1))): $(1) $(B)/liblsio.a $(TESTUTIL) $(wildcard tests/common/*.h) $(wildcard $(dir $(1))*.h)
 	@mkdir -p $(B)/tests
 	$(CC) $(CFLAGS) -Itests/common -o $$@ $(1) $(TESTUTIL) $(B)/liblsio.a $(LDSAN) $(LIBS)
 endef
