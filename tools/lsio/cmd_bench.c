@@ -6,7 +6,8 @@
  * or short ones with a pattern derived from file index and offset, so
  * --verify can check every byte read), then keeps workers × depth block
  * reads in flight: each block is one lsio_get_ranges call of one range read
- * into the caller's (aligned) memory, refilled as completions arrive. It
+ * into the caller's (aligned) memory; a completion callback, running on the
+ * IO thread that finished the read, records it and issues the next. It
  * reports throughput, IOPS, per-block latency percentiles (submit to
  * completion) and the process's CPU seconds per GiB (getrusage), as text or
  * one JSON object per backend run (--json) for scripts (bench/io).
@@ -14,6 +15,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +168,29 @@ static int drop_caches(void)
 
 /* ----------------------------------------------------------------- a run */
 
+/* Latency histogram: 1 us buckets below 1 ms, then 64 per power of two. */
+#define LIN_US 1000
+#define LOG_SUB 64
+#define NBUCKETS (LIN_US + 24 * LOG_SUB)
+
+static size_t bucket_of(double us)
+{
+    if (us < LIN_US)
+        return us < 0 ? 0 : (size_t)us;
+    size_t b = LIN_US + (size_t)(log2(us / LIN_US) * LOG_SUB);
+    return b < NBUCKETS ? b : NBUCKETS - 1;
+}
+
+static double bucket_value(size_t b)
+{
+    if (b < LIN_US)
+        return (double)b + 0.5;
+    return LIN_US * exp2(((double)(b - LIN_US) + 0.5) / LOG_SUB);
+}
+
 typedef struct slot {
     unsigned char *mem;
+    unsigned char *expect; /* --verify scratch */
     unsigned file;
     uint64_t off;
     double t;
@@ -178,6 +203,24 @@ typedef struct result {
     char *fallback;
 } result;
 
+/* One run's shared state. Completions arrive on the IO threads (a cq
+ * callback), which record them and issue the slot's next block at once, so
+ * workers × depth reads stay in flight without a hop through this thread. */
+typedef struct run_ctx {
+    const bench_opts *o;
+    char **paths;
+    lsio_io *io;
+    lsio_cq *cq;
+    slot *s;
+    uint64_t total_blocks; /* 0: time based */
+    double end_t;
+    atomic_uint_fast64_t next, bytes, ios, errors, bad;
+    atomic_uint_fast64_t hist[NBUCKETS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t inflight;       /* under mu */
+} run_ctx;
+
 static double cpu_now(void)
 {
     struct rusage ru;
@@ -186,38 +229,84 @@ static double cpu_now(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-    return v[i < n ? i : n - 1];
-}
-
 /* Where block number k goes (seq: file after file; rand: anywhere). */
-static void next_block(const bench_opts *o, uint64_t k, uint64_t *rng, unsigned *file,
-                       uint64_t *off)
+static void block_at(const bench_opts *o, uint64_t k, unsigned *file, uint64_t *off)
 {
-    uint64_t per = o->filesize / o->blocksize;
+    uint64_t per = o->filesize / o->blocksize, b = k;
     if (o->rand) {
-        uint64_t z = (*rng += 0x9E3779B97F4A7C15ull);
+        uint64_t z = k * 0x9E3779B97F4A7C15ull + 0x1234567;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        uint64_t b = z % (per * o->nrfiles);
-        *file = (unsigned)(b / per);
-        *off = (b % per) * o->blocksize;
-    } else {
-        uint64_t b = k % (per * o->nrfiles);
-        *file = (unsigned)(b / per);
-        *off = (b % per) * o->blocksize;
+        b = z ^ (z >> 31);
     }
+    b %= per * o->nrfiles;
+    *file = (unsigned)(b / per);
+    *off = (b % per) * o->blocksize;
+}
+
+/* Give slot i its next block; 0 when the run is over (or on error). */
+static int issue(run_ctx *x, size_t i)
+{
+    const bench_opts *o = x->o;
+    uint64_t k = atomic_fetch_add(&x->next, 1);
+    if (x->total_blocks ? k >= x->total_blocks : cli_now_s() >= x->end_t)
+        return 0;
+    slot *s = &x->s[i];
+    block_at(o, k, &s->file, &s->off);
+    lsio_range r = {.offset = (int64_t)s->off, .length = (int64_t)o->blocksize,
+                    .dest = s->mem, .user_data = i};
+    s->t = cli_now_s();
+    if (lsio_get_ranges(x->io, x->cq, x->paths[s->file], &r, 1, 0) < 0) {
+        if (atomic_fetch_add(&x->errors, 1) < 5)
+            fprintf(stderr, "lsio bench: %s\n", lsio_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+static void slot_done(run_ctx *x)
+{
+    pthread_mutex_lock(&x->mu);
+    if (--x->inflight == 0)
+        pthread_cond_signal(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+}
+
+static void on_complete(void *ctx, lsio_completion *c)
+{
+    run_ctx *x = ctx;
+    size_t i = (size_t)c->user_data;
+    slot *s = &x->s[i];
+    atomic_fetch_add(&x->hist[bucket_of((cli_now_s() - s->t) * 1e6)], 1);
+    atomic_fetch_add(&x->ios, 1);
+    if (c->status) {
+        if (atomic_fetch_add(&x->errors, 1) < 5)
+            fprintf(stderr, "lsio bench: %s\n", c->error);
+    } else {
+        atomic_fetch_add(&x->bytes, c->len);
+        if (s->expect) {
+            pattern_fill(s->file, s->off, s->expect, c->len);
+            if (memcmp(s->expect, c->data, c->len) && atomic_fetch_add(&x->bad, 1) < 5)
+                fprintf(stderr,
+                        "lsio bench: --verify: %s [%" PRIu64 ", +%zu) differs from the "
+                        "pattern (files made by another tool?)\n",
+                        x->paths[s->file], s->off, c->len);
+        }
+    }
+    lsio_completion_release(c);
+    if (!issue(x, i))
+        slot_done(x);
+}
+
+static double percentile(const run_ctx *x, uint64_t n, double p)
+{
+    uint64_t want = (uint64_t)(p * (double)n), seen = 0;
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        seen += atomic_load(&x->hist[b]);
+        if (seen > want)
+            return bucket_value(b);
+    }
+    return 0;
 }
 
 static int run_one(const bench_opts *o, const char *backend, char **paths, result *res)
@@ -231,118 +320,71 @@ static int run_one(const bench_opts *o, const char *backend, char **paths, resul
     io_o.direct = o->direct;
     io_o.merge_gap = -1;
     io_o.split_bytes = -1;
-    lsio_io *io;
-    if (lsio_io_open(&io, o->dir, &io_o) < 0) {
+    run_ctx *x = calloc(1, sizeof *x);
+    if (!x)
+        return -1;
+    if (lsio_io_open(&x->io, o->dir, &io_o) < 0) {
         fprintf(stderr, "lsio bench: %s: %s\n", backend, lsio_last_error());
+        free(x);
         return -1;
     }
-    if (lsio_io_fallback_reason(io))
-        res->fallback = strdup(lsio_io_fallback_reason(io));
+    if (lsio_io_fallback_reason(x->io))
+        res->fallback = strdup(lsio_io_fallback_reason(x->io));
+    x->o = o;
+    x->paths = paths;
+    x->total_blocks = o->bytes ? (o->bytes + o->blocksize - 1) / o->blocksize : 0;
+    pthread_mutex_init(&x->mu, NULL);
+    pthread_cond_init(&x->cv, NULL);
     size_t nslots = (size_t)o->workers * o->depth;
-    slot *s = calloc(nslots, sizeof *s);
-    size_t *freel = malloc(nslots * sizeof *freel);
-    unsigned char *expect = o->verify ? malloc(o->blocksize) : NULL;
-    size_t lat_cap = 1 << 16, nlat = 0;
-    double *lat = malloc(lat_cap * sizeof *lat);
-    lsio_cq *cq = NULL;
-    int rc = -1, more = 1;
-    size_t nfree = nslots;
-    uint64_t total_blocks = o->bytes ? (o->bytes + o->blocksize - 1) / o->blocksize : 0;
-    uint64_t k = 0, rng = 0x1234567, inflight = 0;
-    double t0, c0, end_t;
-    lsio_completion c[256];
-    if (!s || !freel || (o->verify && !expect) || !lat || lsio_cq_create(&cq) < 0)
+    int rc = -1;
+    x->s = calloc(nslots, sizeof *x->s);
+    if (!x->s || lsio_cq_create(&x->cq) < 0)
         goto oom;
     for (size_t i = 0; i < nslots; i++) {
-        if (posix_memalign((void **)&s[i].mem, 4096, o->blocksize))
+        slot *s = &x->s[i];
+        if (posix_memalign((void **)&s->mem, 4096, o->blocksize) ||
+            (o->verify && !(s->expect = malloc(o->blocksize))))
             goto oom;
-        memset(s[i].mem, 0, o->blocksize); /* fault it in before the clock starts */
-        freel[i] = i;
+        memset(s->mem, 0, o->blocksize); /* fault it in before the clock starts */
     }
-    t0 = cli_now_s();
-    c0 = cpu_now();
-    end_t = t0 + o->seconds;
-    while (more || inflight) {
-        /* Refill up to workers × depth. */
-        while (more && nfree) {
-            if (o->seconds > 0 ? (k % 64 == 0 && cli_now_s() >= end_t) : k >= total_blocks) {
-                more = 0;
-                break;
-            }
-            size_t i = freel[--nfree];
-            next_block(o, k++, &rng, &s[i].file, &s[i].off);
-            lsio_range r = {.offset = (int64_t)s[i].off, .length = (int64_t)o->blocksize,
-                            .dest = s[i].mem, .user_data = i};
-            s[i].t = cli_now_s();
-            if (lsio_get_ranges(io, cq, paths[s[i].file], &r, 1, 0) < 0) {
-                fprintf(stderr, "lsio bench: %s\n", lsio_last_error());
-                goto out;
-            }
-            inflight++;
-        }
-        if (!inflight)
-            break;
-        int n = lsio_cq_wait(cq, c, 256, -1);
-        if (n < 0)
-            goto out;
-        double now = cli_now_s();
-        for (int j = 0; j < n; j++) {
-            slot *x = &s[c[j].user_data];
-            if (c[j].status) {
-                if (res->errors++ < 5)
-                    fprintf(stderr, "lsio bench: %s\n", c[j].error);
-            } else {
-                res->bytes += c[j].len;
-                if (expect) {
-                    pattern_fill(x->file, x->off, expect, c[j].len);
-                    if (memcmp(expect, c[j].data, c[j].len) && res->bad++ < 5)
-                        fprintf(stderr,
-                                "lsio bench: --verify: %s [%" PRIu64 ", +%zu) differs from "
-                                "the pattern (files made by another tool?)\n",
-                                paths[x->file], x->off, c[j].len);
-                }
-            }
-            if (nlat == lat_cap) {
-                double *nl = realloc(lat, 2 * lat_cap * sizeof *lat);
-                if (!nl)
-                    goto oom;
-                lat = nl;
-                lat_cap *= 2;
-            }
-            lat[nlat++] = (now - x->t) * 1e6;
-            res->ios++;
-            freel[nfree++] = c[j].user_data;
-            inflight--;
-            lsio_completion_release(&c[j]);
-        }
-    }
+    lsio_cq_set_callback(x->cq, on_complete, x);
+    double t0 = cli_now_s(), c0 = cpu_now();
+    x->end_t = t0 + o->seconds;
+    x->inflight = nslots + 1; /* +1 until every slot has been started */
+    for (size_t i = 0; i < nslots; i++)
+        if (!issue(x, i))
+            slot_done(x);
+    pthread_mutex_lock(&x->mu);
+    if (--x->inflight)
+        while (x->inflight)
+            pthread_cond_wait(&x->cv, &x->mu);
+    pthread_mutex_unlock(&x->mu);
     res->seconds = cli_now_s() - t0;
     res->cpu_s = cpu_now() - c0;
-    qsort(lat, nlat, sizeof *lat, dbl_cmp);
-    res->p50 = pct(lat, nlat, 0.50);
-    res->p99 = pct(lat, nlat, 0.99);
-    res->p999 = pct(lat, nlat, 0.999);
+    res->bytes = atomic_load(&x->bytes);
+    res->ios = atomic_load(&x->ios);
+    res->errors = atomic_load(&x->errors);
+    res->bad = atomic_load(&x->bad);
+    res->p50 = percentile(x, res->ios, 0.50);
+    res->p99 = percentile(x, res->ios, 0.99);
+    res->p999 = percentile(x, res->ios, 0.999);
     rc = 0;
     goto out;
 oom:
     fprintf(stderr, "lsio bench: out of memory\n");
 out:
-    lsio_io_close(io); /* completes whatever is left (after an error) */
-    if (cq) {
-        lsio_completion d[64];
-        int n;
-        while ((n = lsio_cq_poll(cq, d, 64)) > 0)
-            for (int j = 0; j < n; j++)
-                lsio_completion_release(&d[j]);
-        lsio_cq_destroy(cq);
-    }
-    if (s)
-        for (size_t i = 0; i < nslots; i++)
-            free(s[i].mem);
-    free(s);
-    free(freel);
-    free(expect);
-    free(lat);
+    lsio_io_close(x->io); /* nothing is in flight any more */
+    if (x->cq)
+        lsio_cq_destroy(x->cq);
+    if (x->s)
+        for (size_t i = 0; i < nslots; i++) {
+            free(x->s[i].mem);
+            free(x->s[i].expect);
+        }
+    free(x->s);
+    pthread_mutex_destroy(&x->mu);
+    pthread_cond_destroy(&x->cv);
+    free(x);
     return rc;
 }
 
