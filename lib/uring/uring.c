@@ -47,6 +47,7 @@ enum { K_WAKE = 0, K_OPEN = 1, K_READ = 2, K_CLOSE = 3 };
 #define MAX_REFUSED 16
 #define DIR_CACHE 32
 #define MAX_READ (1u << 30) /* bytes asked by one read SQE */
+#define MAX_DEPTH 4096      /* ops in flight per ring (3 SQEs each) */
 
 typedef struct uring_state uring_state;
 typedef struct uworker uworker;
@@ -677,6 +678,8 @@ static int uring_start(lsio_io *io, const lsio_io_opts *opts, void **state, char
         return -ENOMEM;
     st->nworkers = opts->workers;
     st->depth = opts->depth ? opts->depth : 64;
+    if (st->depth > MAX_DEPTH)
+        st->depth = MAX_DEPTH; /* rings and file tables have kernel limits */
     st->direct_opt = opts->direct;
     pthread_mutex_init(&st->smu, NULL);
     pthread_cond_init(&st->scv, NULL);

@@ -1,6 +1,7 @@
 /* test_uring: the io_uring backend's reads through the public API. Many
- * ranges over many files (1 to 3 workers, depth 1 to 512) compared with
- * pread; O_DIRECT used on a file system that takes it and a correct read on
+ * ranges over many files (1 to 3 workers, depth 1 to 100000, which is
+ * clamped to what a ring takes) compared with pread; O_DIRECT used on a
+ * file system that takes it and a correct read on
  * tmpfs (/dev/shm) whether or not it refuses; files shorter than asked
  * (past EOF, also inside an O_DIRECT-widened tail); closing while busy
  * (every range completes exactly once, -ECANCELED allowed); and no fd or
@@ -30,7 +31,7 @@ static void test_many(const char *dir)
     static const struct {
         unsigned workers, depth;
         int direct;
-    } cfg[] = {{1, 1, 0}, {1, 64, -1}, {2, 8, 1}, {3, 512, -1}, {2, 64, 0}};
+    } cfg[] = {{1, 1, 0}, {1, 64, -1}, {2, 8, 1}, {3, 512, -1}, {2, 64, 0}, {1, 100000, -1}};
     for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
         lsio_io *io = ut_open(dir, cfg[i].workers, cfg[i].depth, cfg[i].direct);
         size_t n = ut_read_check(io, paths, sizes, NFILES, 1500, 100 + i);
