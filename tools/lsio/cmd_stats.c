@@ -1,12 +1,443 @@
-/* cmd_stats.c — placeholder until its issue lands. */
+/*
+ * cmd_stats.c — `lsio stats URL [--select S] [--json]`: count, min, max,
+ * mean, standard deviation and NaN count of an array or a selection, in one
+ * streaming pass with bounded memory: the "summary statistics over a
+ * terabyte" job.
+ *
+ * lsio_zarr_for_each hands the selected elements of each chunk to a
+ * callback on the pool threads; the callback reduces them with a loop
+ * specialised per data type (no per-element indirection) and merges its
+ * partial result into the total under a lock, once per chunk.
+ *
+ * Numerics (as numpy's nan-functions, in double): inside a chunk the values
+ * are taken in blocks of SUB elements; each block gets an exact two-pass
+ * mean and sum of squared deviations (the block is in L1 for the second
+ * pass), accumulated in LANES independent lanes so the compiler can
+ * vectorise; blocks and chunks are merged with Chan et al.'s pairwise
+ * formula. NaNs are counted and left out of everything else. The standard
+ * deviation is the population one (ddof = 0), as numpy's default.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "lsio_zarr.h"
+
+/* Until the Zarr library lands, its absence is an error at run time. */
+#pragma weak lsio_zarr_open
+#pragma weak lsio_zarr_close
+#pragma weak lsio_zarr_get_info
+#pragma weak lsio_zarr_itemsize
+#pragma weak lsio_zarr_for_each
+#pragma weak lsio_selection_all
+#pragma weak lsio_selection_parse
+#pragma weak lsio_selection_count
+
+#define SUB 2048 /* elements per exact two-pass block */
+#define LANES 8  /* independent accumulators (vectorisable) */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lsio stats URL [--select S] [--json] [options]\n"
+               "  --select S           numpy-style selection: \"0:10,:,5\"\n"
+               "  --json               one JSON object: count, min, max, mean, std,\n"
+               "                       nan_count, seconds, bytes\n"
+               "  --no-progress        no progress bar even on a terminal\n"
+               CLI_ZARR_COMMON_HELP);
+}
+
+/* ------------------------------------------------------------ partials */
+
+typedef enum vkind { VK_FLOAT, VK_INT, VK_UINT } vkind;
+
+/* The statistics of a set of values. min/max live in the field of the
+ * data's kind, so 64-bit integers stay exact. */
+typedef struct part {
+    uint64_t n;    /* values, NaNs excluded */
+    uint64_t nan;
+    double mean, m2; /* m2: sum of squared deviations from mean */
+    double fmin, fmax;
+    int64_t imin, imax;
+    uint64_t umin, umax;
+} part;
+
+static void part_init(part *p)
+{
+    memset(p, 0, sizeof *p);
+    p->fmin = INFINITY;
+    p->fmax = -INFINITY;
+    p->imin = INT64_MAX;
+    p->imax = INT64_MIN;
+    p->umin = UINT64_MAX;
+    p->umax = 0;
+}
+
+/* Merge b into a (Chan, Golub, LeVeque: stable for any sizes). */
+static void part_merge(part *a, const part *b)
+{
+    a->nan += b->nan;
+    a->fmin = b->fmin < a->fmin ? b->fmin : a->fmin;
+    a->fmax = b->fmax > a->fmax ? b->fmax : a->fmax;
+    a->imin = b->imin < a->imin ? b->imin : a->imin;
+    a->imax = b->imax > a->imax ? b->imax : a->imax;
+    a->umin = b->umin < a->umin ? b->umin : a->umin;
+    a->umax = b->umax > a->umax ? b->umax : a->umax;
+    if (!b->n)
+        return;
+    if (!a->n) {
+        a->n = b->n;
+        a->mean = b->mean;
+        a->m2 = b->m2;
+        return;
+    }
+    double na = (double)a->n, nb = (double)b->n, n = na + nb, d = b->mean - a->mean;
+    a->mean += d * (nb / n);
+    a->m2 += b->m2 + d * d * (na * nb / n);
+    a->n += b->n;
+}
+
+/* ------------------------------------------------------------- kernels */
+
+#define NUM_FLOAT(x) (!isnan(x))
+#define NUM_INT(x) 1
+#define STORE_FLOAT(p, lo, hi) ((p)->fmin = (double)(lo), (p)->fmax = (double)(hi))
+#define STORE_INT(p, lo, hi) ((p)->imin = (int64_t)(lo), (p)->imax = (int64_t)(hi))
+#define STORE_UINT(p, lo, hi) ((p)->umin = (uint64_t)(lo), (p)->umax = (uint64_t)(hi))
+
+/* DEFINE_KERNEL(name, T, NUM, LO, HI, STORE) defines
+ *   static void name(const T *v, size_t n, part *acc)
+ * which merges the statistics of v[0..n) into acc: per block of SUB values
+ * a first pass (sum, count, min, max in LANES lanes), the block mean, a
+ * second pass (squared deviations), then one Chan merge. NUM(x) says x is
+ * a number (not NaN); LO/HI start min and max; STORE puts them in a part. */
+#define DEFINE_KERNEL(name, T, NUM, LO, HI, STORE)                                           \
+    static void name(const T *v, size_t n, part *acc)                                        \
+    {                                                                                        \
+        for (size_t b = 0; b < n; b += SUB) {                                                \
+            const T *q = v + b;                                                              \
+            size_t m = n - b < SUB ? n - b : SUB, k;                                         \
+            double s[LANES] = {0}, c[LANES] = {0}, d2[LANES] = {0};                          \
+            T lo[LANES], hi[LANES];                                                          \
+            for (int j = 0; j < LANES; j++) {                                                \
+                lo[j] = HI;                                                                  \
+                hi[j] = LO;                                                                  \
+            }                                                                                \
+            for (k = 0; k + LANES <= m; k += LANES)                                          \
+                for (int j = 0; j < LANES; j++) {                                            \
+                    T x = q[k + j];                                                          \
+                    s[j] += NUM(x) ? (double)x : 0.0;                                        \
+                    c[j] += NUM(x) ? 1.0 : 0.0;                                              \
+                    lo[j] = x < lo[j] ? x : lo[j];                                           \
+                    hi[j] = x > hi[j] ? x : hi[j];                                           \
+                }                                                                            \
+            for (; k < m; k++) {                                                             \
+                T x = q[k];                                                                  \
+                s[0] += NUM(x) ? (double)x : 0.0;                                            \
+                c[0] += NUM(x) ? 1.0 : 0.0;                                                  \
+                lo[0] = x < lo[0] ? x : lo[0];                                               \
+                hi[0] = x > hi[0] ? x : hi[0];                                               \
+            }                                                                                \
+            double sum = 0, cnt = 0;                                                         \
+            for (int j = 0; j < LANES; j++) {                                                \
+                sum += s[j];                                                                 \
+                cnt += c[j];                                                                 \
+                lo[0] = lo[j] < lo[0] ? lo[j] : lo[0];                                       \
+                hi[0] = hi[j] > hi[0] ? hi[j] : hi[0];                                       \
+            }                                                                                \
+            part p;                                                                          \
+            part_init(&p);                                                                   \
+            p.n = (uint64_t)cnt;                                                             \
+            p.nan = m - p.n;                                                                 \
+            if (p.n) {                                                                       \
+                double mean = sum / cnt;                                                     \
+                for (k = 0; k + LANES <= m; k += LANES)                                      \
+                    for (int j = 0; j < LANES; j++) {                                        \
+                        T x = q[k + j];                                                      \
+                        double d = NUM(x) ? (double)x - mean : 0.0;                          \
+                        d2[j] += d * d;                                                      \
+                    }                                                                        \
+                for (; k < m; k++) {                                                         \
+                    T x = q[k];                                                              \
+                    double d = NUM(x) ? (double)x - mean : 0.0;                              \
+                    d2[0] += d * d;                                                          \
+                }                                                                            \
+                p.mean = mean;                                                               \
+                for (int j = 0; j < LANES; j++)                                              \
+                    p.m2 += d2[j];                                                           \
+                STORE(&p, lo[0], hi[0]);                                                     \
+            }                                                                                \
+            part_merge(acc, &p);                                                             \
+        }                                                                                    \
+    }
+
+DEFINE_KERNEL(kern_f4, float, NUM_FLOAT, -INFINITY, INFINITY, STORE_FLOAT)
+DEFINE_KERNEL(kern_f8, double, NUM_FLOAT, -INFINITY, INFINITY, STORE_FLOAT)
+DEFINE_KERNEL(kern_i1, int8_t, NUM_INT, INT8_MIN, INT8_MAX, STORE_INT)
+DEFINE_KERNEL(kern_i2, int16_t, NUM_INT, INT16_MIN, INT16_MAX, STORE_INT)
+DEFINE_KERNEL(kern_i4, int32_t, NUM_INT, INT32_MIN, INT32_MAX, STORE_INT)
+DEFINE_KERNEL(kern_i8, int64_t, NUM_INT, INT64_MIN, INT64_MAX, STORE_INT)
+DEFINE_KERNEL(kern_u1, uint8_t, NUM_INT, 0, UINT8_MAX, STORE_UINT)
+DEFINE_KERNEL(kern_u2, uint16_t, NUM_INT, 0, UINT16_MAX, STORE_UINT)
+DEFINE_KERNEL(kern_u4, uint32_t, NUM_INT, 0, UINT32_MAX, STORE_UINT)
+DEFINE_KERNEL(kern_u8, uint64_t, NUM_INT, 0, UINT64_MAX, STORE_UINT)
+
+/* IEEE 754 half to single precision (exact). */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu, f;
+    if (e == 0) {
+        float v = ldexpf((float)m, -24); /* zero or subnormal */
+        return sign ? -v : v;
+    }
+    if (e == 31)
+        f = sign | 0x7f800000u | (m << 13);
+    else
+        f = sign | ((e + 112) << 23) | (m << 13);
+    float r;
+    memcpy(&r, &f, 4);
+    return r;
+}
+
+static void kern_f2(const uint16_t *v, size_t n, part *acc)
+{
+    float tmp[SUB];
+    for (size_t b = 0; b < n; b += SUB) {
+        size_t m = n - b < SUB ? n - b : SUB;
+        for (size_t k = 0; k < m; k++)
+            tmp[k] = half_to_float(v[b + k]);
+        kern_f4(tmp, m, acc);
+    }
+}
+
+/* ------------------------------------------------------------- the run */
+
+typedef enum tkind {
+    T_F2, T_F4, T_F8, T_I1, T_I2, T_I4, T_I8, T_U1, T_U2, T_U4, T_U8
+} tkind;
+
+typedef struct stats_run {
+    tkind t;
+    size_t item;
+    pthread_mutex_t mu;
+    part total; /* under mu */
+    double t0;
+    int progress;
+} stats_run;
+
+/* Reduce n elements at p (aligned for their type) into acc. */
+static void reduce(tkind t, const void *p, size_t n, part *acc)
+{
+    switch (t) {
+    case T_F2: kern_f2(p, n, acc); break;
+    case T_F4: kern_f4(p, n, acc); break;
+    case T_F8: kern_f8(p, n, acc); break;
+    case T_I1: kern_i1(p, n, acc); break;
+    case T_I2: kern_i2(p, n, acc); break;
+    case T_I4: kern_i4(p, n, acc); break;
+    case T_I8: kern_i8(p, n, acc); break;
+    case T_U1: kern_u1(p, n, acc); break;
+    case T_U2: kern_u2(p, n, acc); break;
+    case T_U4: kern_u4(p, n, acc); break;
+    case T_U8: kern_u8(p, n, acc); break;
+    }
+}
+
+/* The for_each callback: one chunk's selected elements, on a pool thread. */
+static int on_block(void *ctx, const void *elems, uint64_t n)
+{
+    stats_run *r = ctx;
+    part p;
+    part_init(&p);
+    if (((uintptr_t)elems % r->item) == 0) {
+        reduce(r->t, elems, (size_t)n, &p);
+    } else { /* misaligned: go through an aligned copy, a block at a time */
+        _Alignas(16) unsigned char tmp[SUB * 8];
+        for (uint64_t b = 0; b < n; b += SUB) {
+            size_t m = (size_t)(n - b < SUB ? n - b : SUB);
+            memcpy(tmp, (const unsigned char *)elems + b * r->item, m * r->item);
+            reduce(r->t, tmp, m, &p);
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    part_merge(&r->total, &p);
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    stats_run *r = ctx;
+    if (r->progress)
+        cli_progress("stats", (double)done, (double)total, r->t0);
+}
+
+static int kind_of(const lsio_dtype *d, tkind *t)
+{
+    switch (d->kind) {
+    case LSIO_DT_BOOL: *t = T_U1; return 0;
+    case LSIO_DT_FLOAT:
+        *t = d->size == 2 ? T_F2 : d->size == 4 ? T_F4 : T_F8;
+        return d->size == 2 || d->size == 4 || d->size == 8 ? 0 : -1;
+    case LSIO_DT_INT:
+    case LSIO_DT_UINT: {
+        int u = d->kind == LSIO_DT_UINT;
+        switch (d->size) {
+        case 1: *t = u ? T_U1 : T_I1; return 0;
+        case 2: *t = u ? T_U2 : T_I2; return 0;
+        case 4: *t = u ? T_U4 : T_I4; return 0;
+        case 8: *t = u ? T_U8 : T_I8; return 0;
+        }
+        return -1;
+    }
+    default: return -1;
+    }
+}
+
+/* A double as JSON: finite numbers as numbers, the others as the strings
+ * Zarr uses for them ("NaN", "Infinity", "-Infinity"). */
+static void json_double(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("\"NaN\"", f);
+    else if (isinf(v))
+        fputs(v > 0 ? "\"Infinity\"" : "\"-Infinity\"", f);
+    else
+        fprintf(f, "%.17g", v);
+}
+
+static void print_minmax(FILE *f, tkind t, const part *p, int max, int json)
+{
+    if (!p->n) {
+        fputs(json ? "null" : "n/a", f);
+    } else if (t == T_F2 || t == T_F4 || t == T_F8) {
+        double v = max ? p->fmax : p->fmin;
+        if (json)
+            json_double(f, v);
+        else
+            fprintf(f, "%.9g", v);
+    } else if (t == T_I1 || t == T_I2 || t == T_I4 || t == T_I8)
+        fprintf(f, "%" PRId64, max ? p->imax : p->imin);
+    else
+        fprintf(f, "%" PRIu64, max ? p->umax : p->umin);
+}
 
 int cmd_stats(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "lsio stats: not implemented yet\n");
-    return 2;
+    const char *url = NULL, *select = NULL;
+    int json = 0, no_progress = 0;
+    cli_zarr_common com = {0};
+    for (int i = 1; i < argc; i++) {
+        int r = cli_zarr_arg(&com, "stats", argc, argv, &i);
+        if (r == 0)
+            r = cli_opt_value("stats", argc, argv, &i, "--select", &select);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--no-progress"))
+            no_progress = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "lsio stats: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!url)
+            url = argv[i];
+        else {
+            fprintf(stderr, "lsio stats: one URL only (got %s and %s)\n", url, argv[i]);
+            return 2;
+        }
+    }
+    if (!url) {
+        usage(stderr);
+        return 2;
+    }
+    if (!lsio_zarr_open) {
+        fprintf(stderr, "lsio stats: this build has no Zarr reader yet\n");
+        return 1;
+    }
+    lsio_zarr_opts opts;
+    if (cli_zarr_setup(&com, "stats", &opts) < 0)
+        return 1;
+    stats_run r = {.progress = !no_progress && cli_isatty_stderr()};
+    pthread_mutex_init(&r.mu, NULL);
+    part_init(&r.total);
+    lsio_zarr_array *a = NULL;
+    int rc = 0, err = lsio_zarr_open(&a, url, &opts);
+    if (err < 0) {
+        rc = cli_fail("stats", err, url);
+        goto done;
+    }
+    const lsio_zarr_info *in = lsio_zarr_get_info(a);
+    if (kind_of(&in->dtype, &r.t) < 0) {
+        char d[32];
+        fprintf(stderr, "lsio stats: %s: data type %s: statistics need real numbers or bool\n",
+                url, cli_dtype_descr(&in->dtype, 0, d, sizeof d));
+        rc = 1;
+        goto done;
+    }
+    r.item = lsio_zarr_itemsize(a);
+    lsio_selection sel;
+    if (select) {
+        if ((err = lsio_selection_parse(select, in->ndim, in->shape, &sel)) < 0) {
+            rc = cli_fail("stats", err, select);
+            goto done;
+        }
+    } else
+        lsio_selection_all(&sel, in->ndim, in->shape);
+    r.t0 = cli_now_s();
+    err = lsio_zarr_for_each(a, &sel, on_block, &r, on_progress, &r);
+    double secs = cli_now_s() - r.t0;
+    if (r.progress)
+        cli_progress_end();
+    if (err < 0) {
+        rc = cli_fail("stats", err, url);
+        goto done;
+    }
+    const part *p = &r.total;
+    uint64_t bytes = lsio_selection_count(&sel) * r.item;
+    double mean = p->n ? p->mean : NAN, sd = p->n ? sqrt(p->m2 / (double)p->n) : NAN;
+    if (json) {
+        printf("{\"count\": %" PRIu64 ", \"min\": ", p->n);
+        print_minmax(stdout, r.t, p, 0, 1);
+        printf(", \"max\": ");
+        print_minmax(stdout, r.t, p, 1, 1);
+        printf(", \"mean\": ");
+        if (p->n)
+            json_double(stdout, mean);
+        else
+            printf("null");
+        printf(", \"std\": ");
+        if (p->n)
+            json_double(stdout, sd);
+        else
+            printf("null");
+        printf(", \"nan_count\": %" PRIu64 ", \"seconds\": %.6f, \"bytes\": %" PRIu64 "}\n",
+               p->nan, secs, bytes);
+    } else {
+        char b[32];
+        printf("count      %" PRIu64 "\nnan_count  %" PRIu64 "\nmin        ", p->n, p->nan);
+        print_minmax(stdout, r.t, p, 0, 0);
+        printf("\nmax        ");
+        print_minmax(stdout, r.t, p, 1, 0);
+        printf("\nmean       %.9g\nstd        %.9g\n", mean, sd);
+        printf("read %s in %.3f s: %.2f GiB/s\n", cli_fmt_size((double)bytes, b, sizeof b),
+               secs, secs > 0 ? (double)bytes / secs / (1024.0 * 1024 * 1024) : 0.0);
+    }
+done:
+    if (a)
+        lsio_zarr_close(a);
+    pthread_mutex_destroy(&r.mu);
+    cli_zarr_end(&com);
+    return rc;
 }
