@@ -564,9 +564,7 @@ static void worker_fini(uworker *w)
         io_uring_queue_exit(&w->ring);
         w->ring_ok = 0;
     }
-    if (w->efd >= 0)
-        close(w->efd);
-    w->efd = -1;
+    /* w->efd stays open until stop() has joined us: it may still wake us */
     free(w->slots);
     w->slots = NULL;
     cache_clear(w);
@@ -650,6 +648,8 @@ static void uring_stop(void *state)
         uworker *w = &st->w[i];
         if (w->started)
             pthread_join(w->th, NULL);
+        if (w->efd >= 0)
+            close(w->efd);
         /* Anything left in an inbox (none expected) is cancelled. */
         while (w->ihead) {
             lsio_op *op = w->ihead;
