@@ -505,8 +505,13 @@ int lsio__io_open_with(lsio_io **out, const char *location, const lsio_io_opts *
         rc = start_backend(io, &lsio_backend_posix, &why);
     }
     if (rc < 0) {
-        lsio_error(rc, "open %s: backend %s%s%s", location, be->name, why ? ": " : "",
-                   why ? why : "");
+        if (why) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "open %s: backend %s: %s", location, be->name, why);
+            lsio_error_set(rc, msg);
+        } else {
+            lsio_error(rc, "open %s: backend %s", location, be->name);
+        }
         free(why);
         io->be = NULL;
         goto fail;

@@ -107,6 +107,8 @@ int lsio__put_commit(int fd, const char *tmp, const char *path, unsigned flags);
 /* The whole synchronous put: parents, temp, write, commit (what posix does;
  * a uring backend may write through its ring and call the pieces above). */
 int lsio__local_put(const char *path, const void *data, size_t len, unsigned flags);
+/* Run a LSIO_OP_PUT op with lsio__local_put: sets status, done and error. */
+void lsio__local_put_op(lsio_op *op);
 /* Write all of buf at off (retrying EINTR/EAGAIN, continuing short writes). */
 int lsio__pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 

@@ -276,3 +276,16 @@ int lsio__local_put(const char *path, const void *data, size_t len, unsigned fla
     free(tmp);
     return rc;
 }
+
+void lsio__local_put_op(lsio_op *op)
+{
+    lsio_error_clear();
+    int rc = lsio__local_put(op->location, op->dst, op->len, op->flags);
+    if (rc < 0) {
+        op->status = rc;
+        const char *m = lsio_last_error();
+        op->error = *m ? strdup(m) : NULL;
+    } else {
+        op->done = op->len;
+    }
+}

@@ -76,7 +76,9 @@ static int open_read(posix_state *s, const char *path, int want_direct, int *dir
             return -errno;
         } else {
             struct stat st;
-            if (stat(path, &st) == 0)
+            /* A directory refuses O_DIRECT too: only a regular file tells
+             * us about its file system. */
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
                 refuse_dev(s, st.st_dev);
         }
     }
@@ -128,19 +130,6 @@ static void do_read(posix_state *s, lsio_op *op)
     op->used_direct = direct;
 }
 
-static void do_put(lsio_op *op)
-{
-    lsio_error_clear();
-    int rc = lsio__local_put(op->location, op->dst, op->len, op->flags);
-    if (rc < 0) {
-        op->status = rc;
-        const char *m = lsio_last_error();
-        op->error = *m ? strdup(m) : NULL;
-    } else {
-        op->done = op->len;
-    }
-}
-
 static void *worker_main(void *arg)
 {
     posix_state *s = arg;
@@ -160,7 +149,7 @@ static void *worker_main(void *arg)
         if (cancel)
             op->status = -ECANCELED;
         else if (op->kind == LSIO_OP_PUT)
-            do_put(op);
+            lsio__local_put_op(op);
         else
             do_read(s, op);
         lsio__op_done(op);

@@ -273,24 +273,11 @@ static void phase(uslot *s, unsigned kinds)
     }
 }
 
-static void do_put(lsio_op *op)
-{
-    lsio_error_clear();
-    int rc = lsio__local_put(op->location, op->dst, op->len, op->flags);
-    if (rc < 0) {
-        op->status = rc;
-        const char *m = lsio_last_error();
-        op->error = *m ? strdup(m) : NULL;
-    } else {
-        op->done = op->len;
-    }
-}
-
 static void start_op(uworker *w, lsio_op *op)
 {
     op->attempts = 1;
     if (op->kind == LSIO_OP_PUT) {
-        do_put(op);
+        lsio__local_put_op(op);
         lsio__op_done(op);
         return;
     }
