@@ -1,0 +1,107 @@
+/*
+ * test_lifecycle.c — lsio_pool creation and destruction: pools created and
+ * destroyed in a loop (busy or idle) leave no thread behind (counted in
+ * /proc/self/task); 0 threads means one per core; absurd counts are refused;
+ * the default pool is one pool, created once even when many threads ask at
+ * the same moment, and sized by $LSIO_THREADS.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lsio_pool.h"
+#include "pool_test.h"
+#include "testutil.h"
+
+static _Atomic long g_ran;
+
+static void count(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add_explicit(&g_ran, 1, memory_order_relaxed);
+}
+
+static void test_loop(unsigned div)
+{
+    int before = pool_test_threads();
+    CHECK(before > 0);
+    int rounds = 300 / (int)div + 5;
+    long expect = 0;
+    for (int i = 0; i < rounds; i++) {
+        lsio_pool *p;
+        unsigned n = 1 + (unsigned)i % 6;
+        CHECK_OK(lsio_pool_create(&p, n));
+        CHECK_EQ(lsio_pool_threads(p), n);
+        CHECK_EQ(pool_test_threads(), before + (int)n);
+        if (i % 3 == 1) { /* destroyed busy: queued tasks still run */
+            for (int j = 0; j < 200; j++)
+                CHECK_OK(lsio_pool_submit(p, NULL, count, NULL));
+            expect += 200;
+        } else if (i % 3 == 2) { /* destroyed right after a wait */
+            lsio_taskgroup *g;
+            CHECK_OK(lsio_taskgroup_create(&g));
+            for (int j = 0; j < 50; j++)
+                CHECK_OK(lsio_pool_submit(p, g, count, NULL));
+            CHECK_EQ(lsio_taskgroup_wait(g), 0);
+            lsio_taskgroup_destroy(g);
+            expect += 50;
+        }
+        lsio_pool_destroy(p);
+        CHECK_EQ(pool_test_threads(), before);
+    }
+    CHECK_EQ(atomic_load(&g_ran), expect);
+}
+
+static void *ask_default(void *arg)
+{
+    *(lsio_pool **)arg = lsio_pool_default();
+    return NULL;
+}
+
+int main(void)
+{
+    unsigned div = pool_test_div();
+    lsio_pool *p;
+
+    CHECK_OK(lsio_pool_create(&p, 0));
+    CHECK_EQ(lsio_pool_threads(p), lsio_ncpus());
+    lsio_pool_destroy(p);
+    lsio_pool_destroy(NULL);
+    CHECK_EQ(lsio_pool_create(&p, 1u << 30), -EINVAL);
+    CHECK(p == NULL);
+
+    test_loop(div);
+
+    /* Ask for the default pool from many threads at once. */
+    CHECK_EQ(setenv("LSIO_THREADS", "3", 1), 0);
+    enum { N = 16 };
+    pthread_t t[N];
+    lsio_pool *got[N];
+    for (int i = 0; i < N; i++)
+        CHECK_EQ(pthread_create(&t[i], NULL, ask_default, &got[i]), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    CHECK(got[0] != NULL);
+    for (int i = 1; i < N; i++)
+        CHECK(got[i] == got[0]);
+    CHECK(lsio_pool_default() == got[0]);
+    CHECK_EQ(lsio_pool_threads(got[0]), 3);
+
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    atomic_store(&g_ran, 0);
+    for (int j = 0; j < 1000; j++)
+        CHECK_OK(lsio_pool_submit(got[0], g, count, NULL));
+    CHECK_EQ(lsio_taskgroup_wait(g), 0);
+    CHECK_EQ(atomic_load(&g_ran), 1000);
+    lsio_taskgroup_destroy(g);
+
+    lsio_pool_stats st;
+    lsio_pool_stats_get(got[0], &st);
+    CHECK(st.executed >= 1000);
+    printf("ok\n");
+    return 0;
+}
