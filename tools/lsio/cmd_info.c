@@ -102,7 +102,7 @@ static void print_array(lsio_zarr_array *a, const char *label, int depth)
     uint64_t present = 0, stored = 0;
     int cerr = lsio_zarr_count_chunks(a, &present, &stored);
     printf("%*s%s  %" PRIu64 " in the grid, ", ind, "",
-           any_shards(in) ? "shards      " : "chunks      ", in->nchunks);
+           any_shards(in) ? "shard count " : "chunk count ", in->nchunks);
     if (cerr < 0)
         printf("present unknown (%s)\n", lsio_strerror(cerr));
     else

@@ -1,0 +1,168 @@
+"""`lsio stats`: --json against numpy's nanmin/nanmax/nanmean/nanstd and
+isnan count over the same data (written by zarr-python 2.13), whole and
+through selections, per data type, with NaNs and missing chunks, thread
+counts, the text output, and errors (missing URL, bad selection, corrupt
+chunk naming its key, data types without statistics)."""
+import json
+
+import numpy as np
+import pytest
+
+
+def write(path, data, chunks, fill=0, compressor="default", **kw):
+    import numcodecs
+    import zarr
+    comp = numcodecs.Blosc(cname="lz4", shuffle=numcodecs.Blosc.SHUFFLE) \
+        if compressor == "default" else compressor
+    z = zarr.open_array(str(path), mode="w", shape=data.shape, chunks=chunks,
+                        dtype=data.dtype, compressor=comp, fill_value=fill, **kw)
+    z[...] = data
+    return z
+
+
+def stats_json(lsio_zarr, *args):
+    r = lsio_zarr("stats", "--json", *args)
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    assert len(lines) == 1, f"--json must print exactly one object: {r.stdout!r}"
+    return json.loads(lines[0])
+
+
+def check(got, ref):
+    """got: lsio's object; ref: the numbers as a numpy array."""
+    ref = np.asarray(ref)
+    isnan = np.isnan(ref) if ref.dtype.kind == "f" else np.zeros(ref.shape, bool)
+    good = ref[~isnan]
+    assert got["count"] == good.size
+    assert got["nan_count"] == int(isnan.sum())
+    if good.size == 0:
+        assert got["min"] is None and got["max"] is None
+        assert got["mean"] is None and got["std"] is None
+        return
+    assert got["min"] == np.nanmin(ref).item()
+    assert got["max"] == np.nanmax(ref).item()
+    mean = np.nanmean(ref.astype(np.float64))
+    std = np.nanstd(ref.astype(np.float64))
+    scale = max(abs(mean), np.nanmax(np.abs(ref.astype(np.float64))), 1e-300)
+    assert abs(got["mean"] - mean) <= 1e-12 * scale, (got["mean"], mean)
+    assert abs(got["std"] - std) <= 1e-9 * max(std, 1e-300) + 1e-12 * scale, (got["std"], std)
+    assert got["bytes"] == ref.size * ref.dtype.itemsize
+    assert got["seconds"] >= 0
+
+
+@pytest.mark.parametrize("dtype", ["<f4", ">f8", "<f2", "<i2", ">i8", "<u8", "|u1", "|b1", "<i4"])
+def test_dtypes_vs_numpy(dtype, lsio_zarr, work_dir):
+    rng = np.random.default_rng(7)
+    dt = np.dtype(dtype)
+    shape = (37, 29, 3)
+    if dt.kind == "f":
+        data = (rng.standard_normal(shape) * 100 + 1e3).astype(dt)
+        data[rng.random(shape) < 0.1] = np.nan
+    elif dt.kind == "b":
+        data = rng.random(shape) < 0.3
+    else:
+        info = np.iinfo(dt)
+        data = rng.integers(info.min, info.max, size=shape, endpoint=True,
+                            dtype=dt.newbyteorder("="))
+        data = data.astype(dt)
+    write(work_dir / "a.zarr", data, (8, 7, 2))
+    got = stats_json(lsio_zarr, work_dir / "a.zarr")
+    check(got, data)
+
+
+def test_int64_extremes_exact(lsio_zarr, work_dir):
+    data = np.array([np.iinfo(np.int64).min, -1, 0, np.iinfo(np.int64).max - 1, 5], dtype="<i8")
+    write(work_dir / "a.zarr", data, (2,))
+    got = stats_json(lsio_zarr, work_dir / "a.zarr")
+    assert got["min"] == int(data.min()) and got["max"] == int(data.max())
+    u = np.array([0, 2**64 - 1, 3], dtype="<u8")
+    write(work_dir / "u.zarr", u, (2,))
+    got = stats_json(lsio_zarr, work_dir / "u.zarr")
+    assert got["min"] == 0 and got["max"] == 2**64 - 1
+
+
+def test_selection_and_missing_chunks(lsio_zarr, work_dir):
+    rng = np.random.default_rng(11)
+    data = rng.standard_normal((40, 30)).astype("<f8")
+    data[5:9, 2] = np.nan
+    write(work_dir / "a.zarr", data, (9, 7), fill=np.nan)
+    (work_dir / "a.zarr" / "1.1").unlink()  # rows 9:18, cols 7:14 become NaN
+    ref = data.copy()
+    ref[9:18, 7:14] = np.nan
+    check(stats_json(lsio_zarr, work_dir / "a.zarr"), ref)
+    for sel, idx in [("3:31:2,::-3", np.s_[3:31:2, ::-3]), ("-1", np.s_[-1]),
+                     ("10:12,8", np.s_[10:12, 8])]:
+        check(stats_json(lsio_zarr, work_dir / "a.zarr", "--select", sel), ref[idx])
+
+
+def test_all_nan_and_empty(lsio_zarr, work_dir):
+    data = np.full((10, 10), np.nan, dtype="<f4")
+    write(work_dir / "a.zarr", data, (5, 5))
+    check(stats_json(lsio_zarr, work_dir / "a.zarr"), data)
+    got = stats_json(lsio_zarr, work_dir / "a.zarr", "--select", "3:3")
+    assert got["count"] == 0 and got["nan_count"] == 0 and got["min"] is None
+
+
+def test_stable_with_large_offset(lsio_zarr, work_dir):
+    # Naive sum-of-squares loses every digit here; Welford/Chan does not.
+    rng = np.random.default_rng(3)
+    data = (1e9 + rng.standard_normal(200000)).astype("<f8")
+    write(work_dir / "a.zarr", data, (7919,))
+    got = stats_json(lsio_zarr, work_dir / "a.zarr")
+    assert abs(got["std"] - np.std(data)) < 1e-6 * np.std(data)
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "5"])
+def test_threads_and_options(threads, lsio_zarr, work_dir):
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((64, 50)).astype("<f4")
+    write(work_dir / "a.zarr", data, (8, 8))
+    got = stats_json(lsio_zarr, work_dir / "a.zarr", "--threads", threads, "--inflight", "64K")
+    check(got, data)
+
+
+@pytest.mark.parametrize("backend", ["posix", "uring"])
+def test_backends(backend, lsio_zarr, work_dir):
+    data = np.arange(1000, dtype="<i4").reshape(10, 100)
+    write(work_dir / "a.zarr", data, (3, 33))
+    r = lsio_zarr("stats", "--json", "--backend", backend, work_dir / "a.zarr")
+    if r.returncode != 0 and "unavailable" in r.stderr.lower():
+        pytest.skip(f"{backend} unavailable here: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
+    check(json.loads(r.stdout), data)
+
+
+def test_text_output(lsio_zarr, work_dir):
+    data = np.array([1.0, 2.0, np.nan, 4.0], dtype="<f8")
+    write(work_dir / "a.zarr", data, (2,))
+    r = lsio_zarr("stats", work_dir / "a.zarr")
+    assert r.returncode == 0, r.stderr
+    fields = dict(l.split(None, 1) for l in r.stdout.splitlines() if l.strip()
+                  and not l.startswith("read "))
+    assert fields["count"].strip() == "3" and fields["nan_count"].strip() == "1"
+    assert float(fields["min"]) == 1 and float(fields["max"]) == 4
+    assert abs(float(fields["mean"]) - 7 / 3) < 1e-8
+    assert "GiB/s" in r.stdout
+    assert "\r" not in r.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_errors(lsio_zarr, run_lsio, work_dir):
+    missing = work_dir / "none.zarr"
+    r = lsio_zarr("stats", missing)
+    assert r.returncode == 1 and str(missing) in r.stderr
+    data = np.arange(100, dtype="<f4").reshape(10, 10)
+    write(work_dir / "a.zarr", data, (5, 5))
+    r = lsio_zarr("stats", work_dir / "a.zarr", "--select", "0:3,:,1")
+    assert r.returncode != 0
+    (work_dir / "a.zarr" / "1.0").write_bytes(b"\x02\x01garbage-not-blosc")
+    r = lsio_zarr("stats", "--json", work_dir / "a.zarr")
+    assert r.returncode == 1 and "1.0" in r.stderr, r.stderr
+    assert r.stdout.strip() == ""
+    s = np.array(["a", "b"], dtype="<U3")
+    write(work_dir / "s.zarr", s, (2,), fill="")
+    r = lsio_zarr("stats", work_dir / "s.zarr")
+    assert r.returncode == 1 and "U3" in r.stderr
+    assert run_lsio("stats").returncode == 2
+    assert run_lsio("stats", work_dir, "--threads", "0").returncode == 2
+    assert run_lsio("stats", work_dir, "--backend", "ftp").returncode == 2
+    assert run_lsio("stats", work_dir, "--inflight", "lots").returncode == 2
