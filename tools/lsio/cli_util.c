@@ -12,11 +12,6 @@
 #include "cli.h"
 #include "lsio_zarr.h"
 
-/* The pool library is linked once it lands; until then its absence is an
- * error at run time, not at link time. */
-#pragma weak lsio_pool_create
-#pragma weak lsio_pool_destroy
-
 int cli_isatty_stderr(void) { return isatty(2); }
 
 double cli_now_s(void)
@@ -151,10 +146,6 @@ int cli_zarr_setup(cli_zarr_common *c, const char *cmd, lsio_zarr_opts *opts)
     if (c->inflight > 0)
         opts->inflight_bytes = (size_t)c->inflight;
     if (c->threads) {
-        if (!lsio_pool_create) {
-            fprintf(stderr, "lsio %s: --threads: this build has no thread pool yet\n", cmd);
-            return -1;
-        }
         int err = lsio_pool_create(&c->pool, c->threads);
         if (err < 0) {
             cli_fail(cmd, err, "--threads");
@@ -167,7 +158,7 @@ int cli_zarr_setup(cli_zarr_common *c, const char *cmd, lsio_zarr_opts *opts)
 
 void cli_zarr_end(cli_zarr_common *c)
 {
-    if (c->pool && lsio_pool_destroy)
+    if (c->pool)
         lsio_pool_destroy(c->pool);
     c->pool = NULL;
 }
