@@ -10,11 +10,11 @@
  * partial result into the total under a lock, once per chunk.
  *
  * Numerics (as numpy's nan-functions, in double): inside a chunk the values
- * are taken in blocks of SUB elements; each block gets an exact two-pass
- * mean and sum of squared deviations (the block is in L1 for the second
- * pass), accumulated in LANES independent lanes so the compiler can
- * vectorise; blocks and chunks are merged with Chan et al.'s pairwise
- * formula. NaNs are counted and left out of everything else. The standard
+ * are taken in blocks of SUB elements; each block gets its mean and sum of
+ * squared deviations in one pass over values shifted by one of its own
+ * (stable, see DEFINE_KERNEL), accumulated in LANES independent lanes so
+ * the compiler can vectorise; blocks and chunks are merged with Chan et
+ * al.'s pairwise formula. NaNs are counted and left out of everything else. The standard
  * deviation is the population one (ddof = 0), as numpy's default.
  */
 #include <errno.h>
@@ -39,7 +39,7 @@
 #pragma weak lsio_selection_parse
 #pragma weak lsio_selection_count
 
-#define SUB 2048 /* elements per exact two-pass block */
+#define SUB 2048 /* elements per block (one shift, one partial) */
 #define LANES 8  /* independent accumulators (vectorisable) */
 
 static void usage(FILE *f)
@@ -112,18 +112,27 @@ static void part_merge(part *a, const part *b)
 
 /* DEFINE_KERNEL(name, T, NUM, LO, HI, STORE) defines
  *   static void name(const T *v, size_t n, part *acc)
- * which merges the statistics of v[0..n) into acc: per block of SUB values
- * a first pass (sum, count, min, max in LANES lanes), the block mean, a
- * second pass (squared deviations), then one Chan merge. NUM(x) says x is
- * a number (not NaN); LO/HI start min and max; STORE puts them in a part. */
+ * which merges the statistics of v[0..n) into acc: per block of SUB values,
+ * one pass in LANES lanes of the sums of d = x - K and d * d (K: the
+ * block's first number), count, min and max; then the block's mean and
+ * sum of squared deviations, m2 = S2 - S1^2 / n, merged with Chan's
+ * formula. Shifting by a value of the block keeps this stable: m2 >=
+ * (K - mean)^2, so the cancellation costs at most ~SUB ulps of m2.
+ * NUM(x) says x is a number (not NaN); LO/HI start min and max; STORE puts
+ * them in a part. */
 #define DEFINE_KERNEL(name, T, NUM, LO, HI, STORE)                                           \
     static void name(const T *v, size_t n, part *acc)                                        \
     {                                                                                        \
         for (size_t b = 0; b < n; b += SUB) {                                                \
             const T *q = v + b;                                                              \
             size_t m = n - b < SUB ? n - b : SUB, k;                                         \
-            double s[LANES] = {0}, c[LANES] = {0}, d2[LANES] = {0};                          \
+            double s1[LANES] = {0}, s2[LANES] = {0}, c[LANES] = {0}, sh = 0;                 \
             T lo[LANES], hi[LANES];                                                          \
+            for (k = 0; k < m; k++)                                                          \
+                if (NUM(q[k])) {                                                             \
+                    sh = (double)q[k];                                                       \
+                    break;                                                                   \
+                }                                                                            \
             for (int j = 0; j < LANES; j++) {                                                \
                 lo[j] = HI;                                                                  \
                 hi[j] = LO;                                                                  \
@@ -131,21 +140,26 @@ static void part_merge(part *a, const part *b)
             for (k = 0; k + LANES <= m; k += LANES)                                          \
                 for (int j = 0; j < LANES; j++) {                                            \
                     T x = q[k + j];                                                          \
-                    s[j] += NUM(x) ? (double)x : 0.0;                                        \
+                    double d = NUM(x) ? (double)x - sh : 0.0;                                \
+                    s1[j] += d;                                                              \
+                    s2[j] += d * d;                                                          \
                     c[j] += NUM(x) ? 1.0 : 0.0;                                              \
                     lo[j] = x < lo[j] ? x : lo[j];                                           \
                     hi[j] = x > hi[j] ? x : hi[j];                                           \
                 }                                                                            \
             for (; k < m; k++) {                                                             \
                 T x = q[k];                                                                  \
-                s[0] += NUM(x) ? (double)x : 0.0;                                            \
+                double d = NUM(x) ? (double)x - sh : 0.0;                                    \
+                s1[0] += d;                                                                  \
+                s2[0] += d * d;                                                              \
                 c[0] += NUM(x) ? 1.0 : 0.0;                                                  \
                 lo[0] = x < lo[0] ? x : lo[0];                                               \
                 hi[0] = x > hi[0] ? x : hi[0];                                               \
             }                                                                                \
-            double sum = 0, cnt = 0;                                                         \
+            double S1 = 0, S2 = 0, cnt = 0;                                                  \
             for (int j = 0; j < LANES; j++) {                                                \
-                sum += s[j];                                                                 \
+                S1 += s1[j];                                                                 \
+                S2 += s2[j];                                                                 \
                 cnt += c[j];                                                                 \
                 lo[0] = lo[j] < lo[0] ? lo[j] : lo[0];                                       \
                 hi[0] = hi[j] > hi[0] ? hi[j] : hi[0];                                       \
@@ -155,21 +169,10 @@ static void part_merge(part *a, const part *b)
             p.n = (uint64_t)cnt;                                                             \
             p.nan = m - p.n;                                                                 \
             if (p.n) {                                                                       \
-                double mean = sum / cnt;                                                     \
-                for (k = 0; k + LANES <= m; k += LANES)                                      \
-                    for (int j = 0; j < LANES; j++) {                                        \
-                        T x = q[k + j];                                                      \
-                        double d = NUM(x) ? (double)x - mean : 0.0;                          \
-                        d2[j] += d * d;                                                      \
-                    }                                                                        \
-                for (; k < m; k++) {                                                         \
-                    T x = q[k];                                                              \
-                    double d = NUM(x) ? (double)x - mean : 0.0;                              \
-                    d2[0] += d * d;                                                          \
-                }                                                                            \
-                p.mean = mean;                                                               \
-                for (int j = 0; j < LANES; j++)                                              \
-                    p.m2 += d2[j];                                                           \
+                p.mean = sh + S1 / cnt;                                                      \
+                p.m2 = S2 - S1 * (S1 / cnt);                                                 \
+                if (p.m2 < 0)                                                                \
+                    p.m2 = 0;                                                                \
                 STORE(&p, lo[0], hi[0]);                                                     \
             }                                                                                \
             part_merge(acc, &p);                                                             \
