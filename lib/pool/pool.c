@@ -262,10 +262,10 @@ static void group_done(lsio_taskgroup *g)
 static void run_task(worker *w, const pool_task *t)
 {
     t->fn(t->arg);
+    if (w) /* before group_done: a waiter that returns sees it counted */
+        stat_inc(&w->executed);
     if (t->g)
         group_done(t->g);
-    if (w)
-        stat_inc(&w->executed);
 }
 
 /* 1 with *t filled; 0 when nothing was found; *busy set when a steal lost

@@ -35,7 +35,7 @@ static void test_loop(unsigned div)
         unsigned n = 1 + (unsigned)i % 6;
         CHECK_OK(lsio_pool_create(&p, n));
         CHECK_EQ(lsio_pool_threads(p), n);
-        CHECK_EQ(pool_test_threads(), before + (int)n);
+        CHECK_EQ(pool_test_threads_settle(before + (int)n), before + (int)n);
         if (i % 3 == 1) { /* destroyed busy: queued tasks still run */
             for (int j = 0; j < 200; j++)
                 CHECK_OK(lsio_pool_submit(p, NULL, count, NULL));
@@ -50,7 +50,7 @@ static void test_loop(unsigned div)
             expect += 50;
         }
         lsio_pool_destroy(p);
-        CHECK_EQ(pool_test_threads(), before);
+        CHECK_EQ(pool_test_threads_settle(before), before);
     }
     CHECK_EQ(atomic_load(&g_ran), expect);
 }
@@ -64,6 +64,7 @@ static void *ask_default(void *arg)
 int main(void)
 {
     unsigned div = pool_test_div();
+    pool_test_watchdog(120);
     lsio_pool *p;
 
     CHECK_OK(lsio_pool_create(&p, 0));

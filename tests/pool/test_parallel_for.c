@@ -123,6 +123,7 @@ static void test_nested(lsio_pool *p)
 int main(void)
 {
     unsigned div = pool_test_div();
+    pool_test_watchdog(120);
     unsigned sizes[] = {1, 2, 3, 8};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         lsio_pool *p;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "lsio_pool.h"
 #include "pool_test.h"
@@ -103,6 +104,45 @@ static void test_many_submitters(lsio_pool *p, unsigned nsub, size_t per)
     pthread_barrier_destroy(&start);
     CHECK_EQ(lsio_taskgroup_wait(g), 0);
     check_hits(nsub * per);
+    lsio_taskgroup_destroy(g);
+}
+
+/* ---- owner and thieves racing for the last task of a deque ---- */
+
+typedef struct racer {
+    lsio_pool *p;
+    size_t first, count;
+} racer;
+
+static void race_spawner(void *arg)
+{
+    /* Push one task at a time into this worker's deque and pop it right
+     * back (the wait), while the other workers, idle, try to steal it. */
+    racer *r = arg;
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    for (size_t i = r->first; i < r->first + r->count; i++) {
+        CHECK_OK(lsio_pool_submit(r->p, g, hit, (void *)(uintptr_t)i));
+        if (i % 3 != 0)
+            CHECK_EQ(lsio_taskgroup_wait(g), 0);
+    }
+    CHECK_EQ(lsio_taskgroup_wait(g), 0);
+    lsio_taskgroup_destroy(g);
+}
+
+static void test_steal_race(lsio_pool *p, size_t n)
+{
+    unsigned k = lsio_pool_threads(p) > 1 ? lsio_pool_threads(p) / 2 : 1;
+    racer r[64];
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    reset_hits(n);
+    for (unsigned i = 0; i < k; i++) {
+        r[i] = (racer){p, i * (n / k), n / k};
+        CHECK_OK(lsio_pool_submit(p, g, race_spawner, &r[i]));
+    }
+    CHECK_EQ(lsio_taskgroup_wait(g), 0);
+    check_hits(n / k * k);
     lsio_taskgroup_destroy(g);
 }
 
@@ -257,6 +297,79 @@ static void test_worker_waits_for_outside(unsigned nthreads, size_t n)
     lsio_pool_destroy(p);
 }
 
+/* ---- one task at a time: submissions land as workers go to sleep ---- */
+
+static void test_ping_pong(lsio_pool *p, int rounds)
+{
+    /* Each round submits one task from outside and waits for it. The next
+     * submission arrives while the workers are between "nothing found" and
+     * asleep (the window a lost wake-up needs); a short random pause moves
+     * it around that window. A lost wake-up hangs a wait (watchdog). */
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    reset_hits((size_t)rounds);
+    uint64_t rng = 88172645463325252ull;
+    for (int i = 0; i < rounds; i++) {
+        CHECK_OK(lsio_pool_submit(p, g, hit, (void *)(uintptr_t)i));
+        CHECK_EQ(lsio_taskgroup_wait(g), 0);
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        for (unsigned spin = (unsigned)(rng % 4000); spin; spin--)
+            atomic_signal_fence(memory_order_seq_cst);
+    }
+    check_hits((size_t)rounds);
+    lsio_taskgroup_destroy(g);
+}
+
+/* ---- several outside threads waiting on one group ---- */
+
+typedef struct ext_wait {
+    lsio_taskgroup *g;
+    _Atomic int *started;
+    int rc;
+} ext_wait;
+
+static void *ext_waiter(void *arg)
+{
+    ext_wait *e = arg;
+    atomic_fetch_add(e->started, 1);
+    e->rc = lsio_taskgroup_wait(e->g);
+    return NULL;
+}
+
+static void test_many_waiters(lsio_pool *p)
+{
+    /* Only one waiter can be named in the group; the others must still wake
+     * (they poll). A gate on another pool holds the group open meanwhile. */
+    lsio_pool *q;
+    CHECK_OK(lsio_pool_create(&q, 1));
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    atomic_store(&g_gate_open, 0);
+    CHECK_OK(lsio_pool_submit(q, g, gate, NULL));
+    enum { W = 6 };
+    pthread_t t[W];
+    ext_wait e[W];
+    _Atomic int started = 0;
+    for (int i = 0; i < W; i++) {
+        e[i] = (ext_wait){g, &started, -1};
+        CHECK_EQ(pthread_create(&t[i], NULL, ext_waiter, &e[i]), 0);
+    }
+    while (atomic_load(&started) < W)
+        sched_yield();
+    usleep(20000); /* let them park */
+    reset_hits(1000);
+    for (size_t i = 0; i < 1000; i++)
+        CHECK_OK(lsio_pool_submit(p, g, hit, (void *)(uintptr_t)i));
+    atomic_store(&g_gate_open, 1);
+    for (int i = 0; i < W; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ(e[i].rc, 0);
+    }
+    check_hits(1000);
+    lsio_taskgroup_destroy(g);
+    lsio_pool_destroy(q);
+}
+
 /* ---- errors ---- */
 
 typedef struct failer {
@@ -372,6 +485,7 @@ static void test_destroy_drains(size_t n)
 int main(void)
 {
     unsigned div = pool_test_div();
+    pool_test_watchdog(120);
     size_t tiny = 2000000 / div;
     g_counted.hits = calloc(tiny, 1);
     CHECK(g_counted.hits);
@@ -384,10 +498,13 @@ int main(void)
         test_tiny_tasks(p, k == 1 ? tiny : tiny / 4);
         uint64_t t1 = lsio_now_ns();
         test_many_submitters(p, 8, tiny / 4 / 8);
+        test_steal_race(p, tiny / 4);
         test_tree(p, div > 1 ? 12 : 16);
         test_fib(p, div > 1 ? 16 : 20, div > 1 ? 987 : 6765);
         test_errors(p);
         test_reuse(p);
+        test_ping_pong(p, 10000 / (int)div);
+        test_many_waiters(p);
         lsio_pool_stats st;
         lsio_pool_stats_get(p, &st);
         CHECK(st.executed >= (k == 1 ? tiny : tiny / 4));
