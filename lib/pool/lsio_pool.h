@@ -31,21 +31,32 @@ typedef struct lsio_taskgroup lsio_taskgroup;
 
 typedef void (*lsio_task_fn)(void *arg);
 
-/* Create a pool of nthreads workers (0 = number of cores). */
+/* Create a pool of nthreads workers (0 = number of cores). Returns 0, or
+ * -EINVAL (more than 4096 threads), -ENOMEM, or the negated error of
+ * pthread_create; *out is NULL on failure. */
 int lsio_pool_create(lsio_pool **out, unsigned nthreads);
-/* Run every task still queued, then join the workers and free the pool. */
+/* Run every task still queued (and those they submit), then join the
+ * workers and free the pool. NULL is a no-op. Not from one of p's own
+ * tasks; nothing else may submit to p once destroy has begun. */
 void lsio_pool_destroy(lsio_pool *p);
 unsigned lsio_pool_threads(const lsio_pool *p);
 
 /* The process-wide default pool (created on first use with as many workers
- * as cores, or $LSIO_THREADS). Never destroy it. */
+ * as cores, or $LSIO_THREADS: a decimal count from 1 to 4096; anything else
+ * is ignored). Never destroy it. NULL only if it could not be created (the
+ * next call does not try again). */
 lsio_pool *lsio_pool_default(void);
 
-/* Task groups. */
+/* Task groups. A group is not tied to a pool; it counts unfinished tasks
+ * (at most 2^31 - 1 at a time) and can be waited on again after more
+ * submissions. create returns 0 or -ENOMEM. */
 int lsio_taskgroup_create(lsio_taskgroup **out);
 void lsio_taskgroup_destroy(lsio_taskgroup *g);
 /* Wait until every task submitted with g has finished. Returns 0, or the
- * first nonzero error recorded with lsio_taskgroup_fail(). */
+ * first nonzero error recorded with lsio_taskgroup_fail(). A worker thread
+ * of a pool runs that pool's tasks (any group's) while it waits; another
+ * thread sleeps. When it returns, the tasks' writes are visible to the
+ * caller. */
 int lsio_taskgroup_wait(lsio_taskgroup *g);
 /* Record an error in g (the first one wins; tasks still run). */
 void lsio_taskgroup_fail(lsio_taskgroup *g, int err);
@@ -54,17 +65,25 @@ int lsio_taskgroup_status(lsio_taskgroup *g);
 
 /* Queue fn(arg) on p, counted in g (g may be NULL). From a worker thread of
  * p the task goes to that worker's own deque, else to the injector.
- * Returns 0 or -ENOMEM. */
+ * Returns 0, -ENOMEM, or -EOVERFLOW (g has 2^31 - 1 unfinished tasks).
+ * Never allocates per task (queues grow geometrically). */
 int lsio_pool_submit(lsio_pool *p, lsio_taskgroup *g, lsio_task_fn fn, void *arg);
 
 /* Call fn(ctx, begin, end) over [0, n) in pieces of about `grain` items
  * (0: chosen from n and the thread count) on p and wait for all of them.
- * The calling thread takes part. */
+ * The calling thread takes part. With grain > 0 the pieces are exactly
+ * [k*grain, min((k+1)*grain, n)) (unless that makes more than 2^31 - 1
+ * pieces, when they are coarser); every index is covered once; begin < end.
+ * It may be called from inside a task or a piece (nested). Returns 0 (if
+ * memory runs out the caller runs every piece itself). */
 typedef void (*lsio_range_fn)(void *ctx, size_t begin, size_t end);
 int lsio_pool_parallel_for(lsio_pool *p, size_t n, size_t grain, lsio_range_fn fn, void *ctx);
 
+/* Counters since creation, summed over the workers (read without stopping
+ * them: a snapshot, exact once the pool is idle). Pieces of parallel_for
+ * that its calling thread ran are not counted. */
 typedef struct lsio_pool_stats {
-    uint64_t executed; /* tasks run */
+    uint64_t executed; /* tasks run by the workers */
     uint64_t stolen;   /* of which taken from another worker's deque */
     uint64_t parks;    /* times a worker went to sleep */
 } lsio_pool_stats;
