@@ -44,7 +44,9 @@ unsigned lsio_pool_threads(const lsio_pool *p);
 /* The process-wide default pool (created on first use with as many workers
  * as cores, or $LSIO_THREADS: a decimal count from 1 to 4096; anything else
  * is ignored). Never destroy it. NULL only if it could not be created (the
- * next call does not try again). */
+ * next call does not try again). After fork() the child gets a new default
+ * pool on first use; other pools made before fork() are unusable in the
+ * child (their threads are not there). */
 lsio_pool *lsio_pool_default(void);
 
 /* Task groups. A group is not tied to a pool; it counts unfinished tasks

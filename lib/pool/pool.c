@@ -68,6 +68,43 @@ static pthread_once_t g_parker_once = PTHREAD_ONCE_INIT;
 static _Thread_local uint32_t t_slot;
 static _Thread_local _Atomic uint32_t t_fallback; /* parker without a slot */
 
+/* The default pool. After fork() the child has none of the parent's
+ * threads, so the child forgets the parent's default pool (its memory stays
+ * referenced from g_default_orphan) and makes a new one on first use. */
+static pthread_mutex_t g_default_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(lsio_pool *) g_default;
+static lsio_pool *g_default_orphan;
+static int g_default_failed;
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&g_default_mu);
+    pthread_mutex_lock(&g_parkers_mu);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&g_parkers_mu);
+    pthread_mutex_unlock(&g_default_mu);
+}
+
+static void atfork_child(void)
+{
+    pthread_mutex_unlock(&g_parkers_mu);
+    lsio_pool *old = atomic_load_explicit(&g_default, memory_order_relaxed);
+    if (old)
+        g_default_orphan = old;
+    atomic_store_explicit(&g_default, NULL, memory_order_relaxed);
+    g_default_failed = 0;
+    pthread_mutex_unlock(&g_default_mu);
+}
+
+static void atfork_register(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
 static void futex_wait(_Atomic uint32_t *w, uint32_t val, const struct timespec *ts)
 {
     syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, ts, NULL, 0);
@@ -82,6 +119,7 @@ static void futex_wake(_Atomic uint32_t *w, int n)
 static uint32_t parker_alloc(void)
 {
     uint32_t s = 0;
+    pthread_once(&g_atfork_once, atfork_register);
     pthread_mutex_lock(&g_parkers_mu);
     if (g_parkers_nfree)
         s = g_parkers_free[--g_parkers_nfree] + 1;
@@ -452,27 +490,30 @@ unsigned lsio_pool_threads(const lsio_pool *p)
     return p->n;
 }
 
-static pthread_once_t g_default_once = PTHREAD_ONCE_INIT;
-static lsio_pool *g_default;
-
-static void default_create(void)
-{
-    unsigned n = 0;
-    const char *e = getenv("LSIO_THREADS");
-    if (e && *e) {
-        char *end;
-        unsigned long v = strtoul(e, &end, 10);
-        if (*end == '\0' && v > 0 && v <= POOL_MAX_THREADS)
-            n = (unsigned)v;
-    }
-    if (lsio_pool_create(&g_default, n) < 0)
-        g_default = NULL;
-}
-
 lsio_pool *lsio_pool_default(void)
 {
-    pthread_once(&g_default_once, default_create);
-    return g_default;
+    lsio_pool *p = atomic_load_explicit(&g_default, memory_order_acquire);
+    if (p)
+        return p;
+    pthread_once(&g_atfork_once, atfork_register);
+    pthread_mutex_lock(&g_default_mu);
+    p = atomic_load_explicit(&g_default, memory_order_relaxed);
+    if (!p && !g_default_failed) {
+        unsigned n = 0;
+        const char *e = getenv("LSIO_THREADS");
+        if (e && *e) {
+            char *end;
+            unsigned long v = strtoul(e, &end, 10);
+            if (*end == '\0' && v > 0 && v <= POOL_MAX_THREADS)
+                n = (unsigned)v;
+        }
+        if (lsio_pool_create(&p, n) < 0)
+            g_default_failed = 1;
+        else
+            atomic_store_explicit(&g_default, p, memory_order_release);
+    }
+    pthread_mutex_unlock(&g_default_mu);
+    return p;
 }
 
 /* ---- task groups ------------------------------------------------------------- */

@@ -3,7 +3,8 @@
  * destroyed in a loop (busy or idle) leave no thread behind (counted in
  * /proc/self/task); 0 threads means one per core; absurd counts are refused;
  * the default pool is one pool, created once even when many threads ask at
- * the same moment, and sized by $LSIO_THREADS.
+ * the same moment, and sized by $LSIO_THREADS; a child made by fork() gets
+ * a working default pool of its own.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lsio_pool.h"
 #include "pool_test.h"
@@ -61,6 +64,45 @@ static void *ask_default(void *arg)
     return NULL;
 }
 
+static void run_counted(lsio_pool *p, int n)
+{
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    atomic_store(&g_ran, 0);
+    for (int j = 0; j < n; j++)
+        CHECK_OK(lsio_pool_submit(p, g, count, NULL));
+    CHECK_EQ(lsio_taskgroup_wait(g), 0);
+    CHECK_EQ(atomic_load(&g_ran), n);
+    lsio_taskgroup_destroy(g);
+}
+
+static void test_fork(lsio_pool *parent_default)
+{
+#if defined(POOL_TEST_TSAN)
+    (void)parent_default; /* TSan does not support threads after fork */
+#else
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(30);
+        lsio_pool *d = lsio_pool_default();
+        CHECK(d != NULL);
+        CHECK(d != parent_default); /* the parent's threads are gone */
+        CHECK(lsio_pool_default() == d);
+        run_counted(d, 1000);
+        lsio_pool *p;
+        CHECK_OK(lsio_pool_create(&p, 2));
+        run_counted(p, 1000);
+        lsio_pool_destroy(p);
+        exit(0);
+    }
+    int status;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    run_counted(parent_default, 1000); /* still fine here */
+#endif
+}
+
 int main(void)
 {
     unsigned div = pool_test_div();
@@ -91,18 +133,13 @@ int main(void)
     CHECK(lsio_pool_default() == got[0]);
     CHECK_EQ(lsio_pool_threads(got[0]), 3);
 
-    lsio_taskgroup *g;
-    CHECK_OK(lsio_taskgroup_create(&g));
-    atomic_store(&g_ran, 0);
-    for (int j = 0; j < 1000; j++)
-        CHECK_OK(lsio_pool_submit(got[0], g, count, NULL));
-    CHECK_EQ(lsio_taskgroup_wait(g), 0);
-    CHECK_EQ(atomic_load(&g_ran), 1000);
-    lsio_taskgroup_destroy(g);
+    run_counted(got[0], 1000);
 
     lsio_pool_stats st;
     lsio_pool_stats_get(got[0], &st);
     CHECK(st.executed >= 1000);
+
+    test_fork(got[0]);
     printf("ok\n");
     return 0;
 }
