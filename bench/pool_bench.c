@@ -10,19 +10,26 @@
  *   inject    tiny tasks submitted from one outside thread, then one wait
  *             (OpenMP: tasks created by one thread inside `single`)
  *   tree      a binary tree of tiny tasks, each spawning its two children
- *             into one group (OpenMP: tasks with one taskwait at the root)
+ *             into one group (OpenMP: tasks with one taskwait at the root);
+ *             every task updates the group's one counter
+ *   spawn     the same tree with no group (lsio only: the end is seen by
+ *             polling lsio_pool_stats every 100 us): the deques alone
  *   fib       fib(n) with a group and a wait in every call (OpenMP: task +
  *             taskwait per call)
  *   pfor      a parallel-for over items of ~50 ns each, 1024 per piece
  *             (OpenMP: schedule(dynamic, 1024)); also the same loop serial
  *   pfor_call an empty parallel-for of threads*4 pieces, repeated: the cost
  *             of one call (fork, join, wake-ups)
+ * The lsio parallel-fors are called from inside a task, so that THREADS
+ * threads in all take part, as in OpenMP (called from outside, the caller
+ * would make one more).
  */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lsio_pool.h"
 
@@ -110,6 +117,35 @@ static void pfor_empty(void *ctx, size_t b, size_t e)
     (void)e;
 }
 
+static void tree_free(void *arg)
+{
+    uintptr_t depth = (uintptr_t)arg;
+    if (depth > 0) {
+        lsio_pool_submit(g_tree.p, NULL, tree_free, (void *)(depth - 1));
+        lsio_pool_submit(g_tree.p, NULL, tree_free, (void *)(depth - 1));
+    }
+}
+
+typedef struct pfor_job {
+    lsio_pool *p;
+    unsigned threads;
+    size_t items;
+    int reps;
+    double pfor_s, call_us;
+} pfor_job;
+
+static void pfor_job_run(void *arg)
+{
+    pfor_job *j = arg;
+    double t0 = now_s();
+    lsio_pool_parallel_for(j->p, j->items, 1024, pfor_body, NULL);
+    j->pfor_s = now_s() - t0;
+    t0 = now_s();
+    for (int i = 0; i < j->reps; i++)
+        lsio_pool_parallel_for(j->p, (size_t)j->threads * 4, 1, pfor_empty, NULL);
+    j->call_us = (now_s() - t0) / j->reps * 1e6;
+}
+
 static int run_lsio(unsigned threads, double scale)
 {
     lsio_pool *p;
@@ -149,16 +185,22 @@ static int run_lsio(unsigned threads, double scale)
     }
     printf("fib %.0f tasks/s\n", calls / dt);
 
-    size_t items = (size_t)(4e7 * scale);
+    lsio_pool_stats st0, st;
+    lsio_pool_stats_get(p, &st0);
     t0 = now_s();
-    lsio_pool_parallel_for(p, items, 1024, pfor_body, NULL);
-    printf("pfor %.4f s\n", now_s() - t0);
+    lsio_pool_submit(p, NULL, tree_free, (void *)(uintptr_t)depth);
+    const struct timespec tick = {0, 100000};
+    do {
+        nanosleep(&tick, NULL);
+        lsio_pool_stats_get(p, &st);
+    } while (st.executed - st0.executed < (2u << depth) - 1);
+    printf("spawn %.0f tasks/s\n", ((2 << depth) - 1) / (now_s() - t0));
 
-    int reps = (int)(20000 * scale) + 10;
-    t0 = now_s();
-    for (int i = 0; i < reps; i++)
-        lsio_pool_parallel_for(p, (size_t)threads * 4, 1, pfor_empty, NULL);
-    printf("pfor_call %.2f us\n", (now_s() - t0) / reps * 1e6);
+    pfor_job j = {p, threads, (size_t)(4e7 * scale), (int)(20000 * scale) + 10, 0, 0};
+    lsio_pool_submit(p, g, pfor_job_run, &j);
+    lsio_taskgroup_wait(g);
+    printf("pfor %.4f s\n", j.pfor_s);
+    printf("pfor_call %.2f us\n", j.call_us);
 
     lsio_taskgroup_destroy(g);
     lsio_pool_destroy(p);

@@ -50,6 +50,7 @@ enum {
     POOL_MAX_THREADS = 4096,
     PARKER_SLOTS = 1024, /* threads that can be woken by a group */
     SPIN_ROUNDS = 4,     /* look-for-work rounds before parking */
+    INJ_BATCH = 32,      /* most tasks a worker takes from the injector at once */
 };
 
 /* ---- futex parkers ---------------------------------------------------- */
@@ -244,6 +245,23 @@ static uint64_t rng_next(uint64_t *s)
     return *s = x;
 }
 
+static void group_done(lsio_taskgroup *g)
+{
+    uint64_t old = atomic_fetch_sub_explicit(&g->state, 1, memory_order_seq_cst);
+    /* g may be freed from here on: use only `old`. */
+    if (GCOUNT(old) == 1 && GSLOT(old))
+        parker_wake(&g_parkers[GSLOT(old) - 1].word);
+}
+
+static void run_task(worker *w, const pool_task *t)
+{
+    t->fn(t->arg);
+    if (w) /* before group_done: a waiter that returns sees it counted */
+        stat_inc(&w->executed);
+    if (t->g)
+        group_done(t->g);
+}
+
 /* ---- injector ------------------------------------------------------------ */
 
 static int inj_push(lsio_pool *p, const pool_task *t)
@@ -270,41 +288,38 @@ static int inj_push(lsio_pool *p, const pool_task *t)
     return 0;
 }
 
-static int inj_pop(lsio_pool *p, pool_task *t)
+/* Take one task from the injector into *t (1), or find it empty (0). A
+ * worker takes a batch: a share of what is queued, at most INJ_BATCH, the
+ * rest going to its own deque (where others can steal them), so that a
+ * stream of outside submissions costs one lock round per batch, not per
+ * task. The batch is pushed in reverse so the owner pops it in FIFO order. */
+static int inj_pop(lsio_pool *p, worker *w, pool_task *t)
 {
     if (atomic_load_explicit(&p->inj_count, memory_order_seq_cst) == 0)
         return 0;
-    int got = 0;
+    pool_task batch[INJ_BATCH];
+    size_t k = 0;
     pthread_mutex_lock(&p->inj_mu);
-    int64_t count = atomic_load_explicit(&p->inj_count, memory_order_relaxed);
+    size_t count = (size_t)atomic_load_explicit(&p->inj_count, memory_order_relaxed);
     if (count > 0) {
-        *t = p->inj[p->inj_head];
-        p->inj_head = (p->inj_head + 1) & (p->inj_cap - 1);
-        atomic_store_explicit(&p->inj_count, count - 1, memory_order_relaxed);
-        got = 1;
+        k = count / p->n;
+        k = k < 1 ? 1 : k > INJ_BATCH ? INJ_BATCH : k;
+        for (size_t i = 0; i < k; i++)
+            batch[i] = p->inj[(p->inj_head + i) & (p->inj_cap - 1)];
+        p->inj_head = (p->inj_head + k) & (p->inj_cap - 1);
+        atomic_store_explicit(&p->inj_count, (int64_t)(count - k), memory_order_relaxed);
     }
     pthread_mutex_unlock(&p->inj_mu);
-    return got;
+    if (k == 0)
+        return 0;
+    *t = batch[0];
+    for (size_t i = k - 1; i >= 1; i--)
+        if (pool_deque_push(&w->dq, &batch[i]) < 0)
+            run_task(w, &batch[i]); /* no memory to queue it: run it now */
+    return 1;
 }
 
 /* ---- finding, running and waking ------------------------------------------ */
-
-static void group_done(lsio_taskgroup *g)
-{
-    uint64_t old = atomic_fetch_sub_explicit(&g->state, 1, memory_order_seq_cst);
-    /* g may be freed from here on: use only `old`. */
-    if (GCOUNT(old) == 1 && GSLOT(old))
-        parker_wake(&g_parkers[GSLOT(old) - 1].word);
-}
-
-static void run_task(worker *w, const pool_task *t)
-{
-    t->fn(t->arg);
-    if (w) /* before group_done: a waiter that returns sees it counted */
-        stat_inc(&w->executed);
-    if (t->g)
-        group_done(t->g);
-}
 
 /* 1 with *t filled; 0 when nothing was found; *busy set when a steal lost
  * a race (there may be work: do not park on it). */
@@ -313,7 +328,7 @@ static int find_task(worker *w, pool_task *t, int *busy)
     lsio_pool *p = w->pool;
     if (pool_deque_pop(&w->dq, t))
         return 1;
-    if (inj_pop(p, t))
+    if (inj_pop(p, w, t))
         return 1;
     unsigned n = p->n;
     if (n > 1) {
@@ -449,7 +464,13 @@ int lsio_pool_create(lsio_pool **out, unsigned nthreads)
         return -ENOMEM;
     }
     memset(p->w, 0, nthreads * sizeof(worker));
-    pthread_mutex_init(&p->inj_mu, NULL);
+    /* Adaptive: the injector's critical sections are a few stores, so a
+     * contender spins briefly instead of sleeping in the kernel. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&p->inj_mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     uint64_t seed = lsio_now_ns() | 1;
     for (unsigned i = 0; i < nthreads; i++) {
         worker *w = &p->w[i];
