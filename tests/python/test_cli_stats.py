@@ -166,3 +166,29 @@ def test_errors(lsio_zarr, run_lsio, work_dir):
     assert run_lsio("stats", work_dir, "--threads", "0").returncode == 2
     assert run_lsio("stats", work_dir, "--backend", "ftp").returncode == 2
     assert run_lsio("stats", work_dir, "--inflight", "lots").returncode == 2
+
+
+def test_progress_bar_on_a_terminal(lsio_zarr, lsio_bin, work_dir):
+    import os
+    import pty
+    import subprocess
+    data = np.arange(4000, dtype="<f4").reshape(40, 100)
+    write(work_dir / "a.zarr", data, (4, 10), compressor=None)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([str(lsio_bin), "stats", "--json", str(work_dir / "a.zarr")],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = p.communicate(timeout=60)
+    err = b""
+    try:
+        while True:
+            b = os.read(master, 4096)
+            if not b:
+                break
+            err += b
+    except OSError:
+        pass
+    os.close(master)
+    assert p.returncode == 0
+    check(json.loads(out), data)  # stdout stays one JSON object
+    assert b"stats [" in err and b"\r" in err, err
