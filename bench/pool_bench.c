@@ -20,6 +20,8 @@
  *             (OpenMP: schedule(dynamic, 1024)); also the same loop serial
  *   pfor_call an empty parallel-for of threads*4 pieces, repeated: the cost
  *             of one call (fork, join, wake-ups)
+ *   piece     one parallel-for of many empty one-item pieces: the cost of
+ *             a piece (OpenMP: schedule(dynamic, 1))
  * The lsio parallel-fors are called from inside a task, so that THREADS
  * threads in all take part, as in OpenMP (called from outside, the caller
  * would make one more).
@@ -131,7 +133,8 @@ typedef struct pfor_job {
     unsigned threads;
     size_t items;
     int reps;
-    double pfor_s, call_us;
+    size_t npieces;
+    double pfor_s, call_us, piece_ns;
 } pfor_job;
 
 static void pfor_job_run(void *arg)
@@ -144,6 +147,9 @@ static void pfor_job_run(void *arg)
     for (int i = 0; i < j->reps; i++)
         lsio_pool_parallel_for(j->p, (size_t)j->threads * 4, 1, pfor_empty, NULL);
     j->call_us = (now_s() - t0) / j->reps * 1e6;
+    t0 = now_s();
+    lsio_pool_parallel_for(j->p, j->npieces, 1, pfor_empty, NULL);
+    j->piece_ns = (now_s() - t0) / j->npieces * 1e9;
 }
 
 static int run_lsio(unsigned threads, double scale)
@@ -196,11 +202,13 @@ static int run_lsio(unsigned threads, double scale)
     } while (st.executed - st0.executed < (2u << depth) - 1);
     printf("spawn %.0f tasks/s\n", ((2 << depth) - 1) / (now_s() - t0));
 
-    pfor_job j = {p, threads, (size_t)(4e7 * scale), (int)(20000 * scale) + 10, 0, 0};
+    pfor_job j = {p, threads, (size_t)(4e7 * scale), (int)(20000 * scale) + 10,
+                  (size_t)(1e7 * scale), 0, 0, 0};
     lsio_pool_submit(p, g, pfor_job_run, &j);
     lsio_taskgroup_wait(g);
     printf("pfor %.4f s\n", j.pfor_s);
     printf("pfor_call %.2f us\n", j.call_us);
+    printf("piece %.1f ns\n", j.piece_ns);
 
     lsio_taskgroup_destroy(g);
     lsio_pool_destroy(p);
@@ -308,6 +316,13 @@ static int run_omp(unsigned threads, double scale)
             pfor_empty(NULL, k, k + 1);
     }
     printf("pfor_call %.2f us\n", (now_s() - t0) / reps * 1e6);
+
+    size_t np = (size_t)(1e7 * scale);
+    t0 = now_s();
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t k = 0; k < np; k++)
+        pfor_empty(NULL, k, k + 1);
+    printf("piece %.1f ns\n", (now_s() - t0) / np * 1e9);
     return 0;
 }
 #endif

@@ -245,12 +245,18 @@ static uint64_t rng_next(uint64_t *s)
     return *s = x;
 }
 
+/* k tasks of g finished (k >= 1). */
+static void group_done_n(lsio_taskgroup *g, uint32_t k)
+{
+    uint64_t old = atomic_fetch_sub_explicit(&g->state, k, memory_order_seq_cst);
+    /* g may be freed from here on: use only `old`. */
+    if (GCOUNT(old) == k && GSLOT(old))
+        parker_wake(&g_parkers[GSLOT(old) - 1].word);
+}
+
 static void group_done(lsio_taskgroup *g)
 {
-    uint64_t old = atomic_fetch_sub_explicit(&g->state, 1, memory_order_seq_cst);
-    /* g may be freed from here on: use only `old`. */
-    if (GCOUNT(old) == 1 && GSLOT(old))
-        parker_wake(&g_parkers[GSLOT(old) - 1].word);
+    group_done_n(g, 1);
 }
 
 static void run_task(worker *w, const pool_task *t)
@@ -261,6 +267,8 @@ static void run_task(worker *w, const pool_task *t)
     if (t->g)
         group_done(t->g);
 }
+
+static void wake_one(lsio_pool *p);
 
 /* ---- injector ------------------------------------------------------------ */
 
@@ -316,6 +324,9 @@ static int inj_pop(lsio_pool *p, worker *w, pool_task *t)
     for (size_t i = k - 1; i >= 1; i--)
         if (pool_deque_push(&w->dq, &batch[i]) < 0)
             run_task(w, &batch[i]); /* no memory to queue it: run it now */
+    /* A sleeper may have looked while the batch was in neither queue. */
+    if (k > 1)
+        wake_one(p);
     return 1;
 }
 
@@ -677,16 +688,22 @@ static void pfor_unref(pfor *f)
         free(f);
 }
 
+/* Claim and run pieces until none is left, then count them done at once:
+ * the group cannot reach zero early, since this thread's pieces are not
+ * subtracted until it has run them all. */
 static void pfor_work(pfor *f)
 {
+    uint32_t done = 0;
     for (;;) {
         size_t i = atomic_fetch_add_explicit(&f->next, 1, memory_order_relaxed);
         if (i >= f->pieces)
             break;
         size_t b = i * f->grain, e = f->n - b > f->grain ? b + f->grain : f->n;
         f->fn(f->ctx, b, e);
-        group_done(&f->g);
+        done++;
     }
+    if (done)
+        group_done_n(&f->g, done);
 }
 
 static void pfor_helper(void *arg)
