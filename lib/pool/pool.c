@@ -36,6 +36,8 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,15 +498,26 @@ int lsio_pool_create(lsio_pool **out, unsigned nthreads)
         w->park = w->slot ? parker_word(w->slot) : &w->park_fallback;
         w->rng = (seed + 0x9E3779B97F4A7C15ull * (i + 1)) | 1;
     }
+    /* Workers start with every signal blocked, so asynchronous signals go
+     * to the application's own threads (Python handles them in its main
+     * thread); they inherit the mask from here. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (unsigned i = 0; i < nthreads; i++) {
         int rc = pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
         if (rc != 0) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             pool_join(p, i);
             pool_free(p);
             return lsio_error(-rc, "lsio_pool_create: starting worker %u of %u", i + 1,
                               nthreads);
         }
+        char name[16];
+        snprintf(name, sizeof name, "lsio-pool-%u", i);
+        pthread_setname_np(p->w[i].tid, name);
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     *out = p;
     return 0;
 }

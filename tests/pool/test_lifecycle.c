@@ -4,10 +4,12 @@
  * /proc/self/task); 0 threads means one per core; absurd counts are refused;
  * the default pool is one pool, created once even when many threads ask at
  * the same moment, and sized by $LSIO_THREADS; a child made by fork() gets
- * a working default pool of its own.
+ * a working default pool of its own; workers run with signals blocked (so
+ * signals reach the application's threads) and the creator's mask is kept.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +78,35 @@ static void run_counted(lsio_pool *p, int n)
     lsio_taskgroup_destroy(g);
 }
 
+static void sigmask_probe(void *arg)
+{
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    *(int *)arg = sigismember(&cur, SIGINT) == 1 && sigismember(&cur, SIGALRM) == 1 &&
+                  sigismember(&cur, SIGTERM) == 1;
+}
+
+static void test_sigmask(void)
+{
+    sigset_t before, after;
+    pthread_sigmask(SIG_BLOCK, NULL, &before);
+    CHECK(!sigismember(&before, SIGINT));
+    lsio_pool *p;
+    CHECK_OK(lsio_pool_create(&p, 2));
+    pthread_sigmask(SIG_BLOCK, NULL, &after);
+    CHECK(!sigismember(&after, SIGINT)); /* the caller's mask is back */
+    int blocked[4] = {0};
+    lsio_taskgroup *g;
+    CHECK_OK(lsio_taskgroup_create(&g));
+    for (int i = 0; i < 4; i++)
+        CHECK_OK(lsio_pool_submit(p, g, sigmask_probe, &blocked[i]));
+    CHECK_EQ(lsio_taskgroup_wait(g), 0);
+    for (int i = 0; i < 4; i++)
+        CHECK(blocked[i]);
+    lsio_taskgroup_destroy(g);
+    lsio_pool_destroy(p);
+}
+
 static void test_fork(lsio_pool *parent_default)
 {
 #if defined(POOL_TEST_TSAN)
@@ -118,6 +149,7 @@ int main(void)
     CHECK(p == NULL);
 
     test_loop(div);
+    test_sigmask();
 
     /* Ask for the default pool from many threads at once. */
     CHECK_EQ(setenv("LSIO_THREADS", "3", 1), 0);
