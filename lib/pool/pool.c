@@ -7,7 +7,7 @@
  * other workers' deques, starting at a random victim.
  *
  * Parking: a thread that finds nothing to do sleeps on a futex word, its
- * "parker". The protocol is a Dekker handshake with seq_cst operations on
+ * "parker" (pool_park.h). The protocol is a Dekker handshake with seq_cst operations on
  * both sides, so no wake-up is lost:
  *   sleeper: parker = 1; sleeping++ ; look for work (or its condition);
  *            if none, futex_wait(parker, 1)
@@ -18,7 +18,7 @@
  * the sleeper count when nobody sleeps.
  *
  * Task groups: one 64-bit atomic word, the low half counting unfinished
- * tasks, the high half naming the parker of the thread waiting (slot + 1,
+ * tasks, the high half naming the parker of the thread waiting (its slot,
  * 0 for none). The task that takes the count to zero learns the waiter from
  * the same atomic operation and wakes its parker; it never touches the group
  * again, so the waiter may free the group as soon as it sees zero. Parkers
@@ -33,43 +33,23 @@
  * waits cannot deadlock for want of a thread.
  */
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lsio_pool.h"
 #include "pool_deque.h"
+#include "pool_park.h"
 
 enum {
     POOL_MAX_THREADS = 4096,
-    PARKER_SLOTS = 1024, /* threads that can be woken by a group */
     SPIN_ROUNDS = 4,     /* look-for-work rounds before parking */
     INJ_BATCH = 32,      /* most tasks a worker takes from the injector at once */
 };
-
-/* ---- futex parkers ---------------------------------------------------- */
-
-typedef struct parker {
-    _Alignas(64) _Atomic uint32_t word; /* 1: parked or about to, 0: awake */
-} parker;
-
-static parker g_parkers[PARKER_SLOTS];
-static pthread_mutex_t g_parkers_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t g_parkers_free[PARKER_SLOTS];
-static uint32_t g_parkers_nfree, g_parkers_used;
-static pthread_key_t g_parker_key;
-static pthread_once_t g_parker_once = PTHREAD_ONCE_INIT;
-/* This thread's slot + 1 (0: none yet, UINT32_MAX: the table was full). */
-static _Thread_local uint32_t t_slot;
-static _Thread_local _Atomic uint32_t t_fallback; /* parker without a slot */
 
 /* The default pool. After fork() the child has none of the parent's
  * threads, so the child forgets the parent's default pool (its memory stays
@@ -80,21 +60,23 @@ static lsio_pool *g_default_orphan;
 static int g_default_failed;
 static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
 
+/* Lock order: the default pool's lock, then the parker table's (creating
+ * the default pool takes slots). */
 static void atfork_prepare(void)
 {
     pthread_mutex_lock(&g_default_mu);
-    pthread_mutex_lock(&g_parkers_mu);
+    pool_parker_fork_lock();
 }
 
 static void atfork_parent(void)
 {
-    pthread_mutex_unlock(&g_parkers_mu);
+    pool_parker_fork_unlock();
     pthread_mutex_unlock(&g_default_mu);
 }
 
 static void atfork_child(void)
 {
-    pthread_mutex_unlock(&g_parkers_mu);
+    pool_parker_fork_unlock();
     lsio_pool *old = atomic_load_explicit(&g_default, memory_order_relaxed);
     if (old)
         g_default_orphan = old;
@@ -108,101 +90,13 @@ static void atfork_register(void)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-static void futex_wait(_Atomic uint32_t *w, uint32_t val, const struct timespec *ts)
-{
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, ts, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *w, int n)
-{
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
-}
-
-/* A free parker slot + 1, or 0 when the table is full. */
-static uint32_t parker_alloc(void)
-{
-    uint32_t s = 0;
-    pthread_once(&g_atfork_once, atfork_register);
-    pthread_mutex_lock(&g_parkers_mu);
-    if (g_parkers_nfree)
-        s = g_parkers_free[--g_parkers_nfree] + 1;
-    else if (g_parkers_used < PARKER_SLOTS)
-        s = ++g_parkers_used;
-    pthread_mutex_unlock(&g_parkers_mu);
-    if (s)
-        atomic_store(&g_parkers[s - 1].word, 0);
-    return s;
-}
-
-static void parker_free(uint32_t slot)
-{
-    if (!slot)
-        return;
-    pthread_mutex_lock(&g_parkers_mu);
-    g_parkers_free[g_parkers_nfree++] = slot - 1;
-    pthread_mutex_unlock(&g_parkers_mu);
-}
-
-static void parker_key_release(void *v)
-{
-    parker_free((uint32_t)(uintptr_t)v);
-}
-
-static void parker_key_init(void)
-{
-    if (pthread_key_create(&g_parker_key, parker_key_release) != 0)
-        g_parker_key = (pthread_key_t)-1; /* no key: slots are never given back */
-}
-
-/* The slot + 1 of this (non-worker) thread, or 0 if the table is full. It
- * goes back to the table when the thread exits. */
-static uint32_t parker_slot(void)
-{
-    if (t_slot == 0) {
-        pthread_once(&g_parker_once, parker_key_init);
-        uint32_t s = parker_alloc();
-        if (s && g_parker_key != (pthread_key_t)-1) /* else never given back */
-            (void)pthread_setspecific(g_parker_key, (void *)(uintptr_t)s);
-        t_slot = s ? s : UINT32_MAX;
-    }
-    return t_slot == UINT32_MAX ? 0 : t_slot;
-}
-
-static _Atomic uint32_t *parker_word(uint32_t slot)
-{
-    return slot ? &g_parkers[slot - 1].word : &t_fallback;
-}
-
-/* Wake the thread parked on w, if it is parked. 1 if it was. */
-static int parker_wake(_Atomic uint32_t *w)
-{
-    if (atomic_load_explicit(w, memory_order_seq_cst) != 1)
-        return 0;
-    if (atomic_exchange_explicit(w, 0, memory_order_seq_cst) != 1)
-        return 0;
-    futex_wake(w, 1);
-    return 1;
-}
-
-/* Sleep until woken (or 1 ms, when timed). The caller set *w = 1 and then
- * found nothing to do; it sets *w = 0 itself afterwards. */
-static void parker_sleep(_Atomic uint32_t *w, int timed)
-{
-    static const struct timespec ms = {0, 1000000};
-    while (atomic_load_explicit(w, memory_order_seq_cst) == 1) {
-        futex_wait(w, 1, timed ? &ms : NULL);
-        if (timed)
-            break;
-    }
-}
-
 /* ---- pool structures --------------------------------------------------- */
 
 #define GCOUNT(s) ((uint32_t)(s))
-#define GSLOT(s) ((uint32_t)((s) >> 32))
+#define GSLOT(s) ((uint32_t)((s) >> 32)) /* a parker slot, 0 for none */
 
 struct lsio_taskgroup {
-    _Atomic uint64_t state; /* low: unfinished tasks; high: waiter slot + 1 */
+    _Atomic uint64_t state; /* low: unfinished tasks; high: the waiter's slot */
     _Atomic int err;
 };
 
@@ -253,7 +147,7 @@ static void group_done_n(lsio_taskgroup *g, uint32_t k)
     uint64_t old = atomic_fetch_sub_explicit(&g->state, k, memory_order_seq_cst);
     /* g may be freed from here on: use only `old`. */
     if (GCOUNT(old) == k && GSLOT(old))
-        parker_wake(&g_parkers[GSLOT(old) - 1].word);
+        pool_parker_wake(&pool_parkers[GSLOT(old) - 1].word);
 }
 
 static void group_done(lsio_taskgroup *g)
@@ -381,14 +275,14 @@ static void wake_one(lsio_pool *p)
     unsigned n = p->n;
     unsigned start = atomic_fetch_add_explicit(&p->wake_hint, 1, memory_order_relaxed) % n;
     for (unsigned i = 0; i < n; i++)
-        if (parker_wake(p->w[(start + i) % n].park))
+        if (pool_parker_wake(p->w[(start + i) % n].park))
             return;
 }
 
 static void wake_all(lsio_pool *p)
 {
     for (unsigned i = 0; i < p->n; i++)
-        parker_wake(p->w[i].park);
+        pool_parker_wake(p->w[i].park);
 }
 
 /* Park worker w until woken, unless work (or `cond`, when given) shows up.
@@ -401,7 +295,7 @@ static void worker_park(worker *w, int (*cond)(void *), void *arg, int timed)
     if (!(cond && cond(arg)) && !work_visible(p) &&
         !(!cond && atomic_load_explicit(&p->stop, memory_order_seq_cst))) {
         stat_inc(&w->parks);
-        parker_sleep(w->park, timed);
+        pool_parker_sleep(w->park, timed);
     }
     atomic_store_explicit(w->park, 0, memory_order_seq_cst);
     atomic_fetch_sub_explicit(&p->sleeping, 1, memory_order_seq_cst);
@@ -441,7 +335,7 @@ static void pool_free(lsio_pool *p)
 {
     for (unsigned i = 0; i < p->n; i++) {
         pool_deque_fini(&p->w[i].dq);
-        parker_free(p->w[i].slot);
+        pool_parker_free(p->w[i].slot);
     }
     free(p->w);
     free(p->inj);
@@ -461,6 +355,7 @@ static void pool_join(lsio_pool *p, unsigned started)
 int lsio_pool_create(lsio_pool **out, unsigned nthreads)
 {
     *out = NULL;
+    pthread_once(&g_atfork_once, atfork_register);
     if (nthreads == 0)
         nthreads = lsio_ncpus();
     if (nthreads > POOL_MAX_THREADS)
@@ -494,8 +389,8 @@ int lsio_pool_create(lsio_pool **out, unsigned nthreads)
         p->n = i + 1;
         w->pool = p;
         w->id = i;
-        w->slot = parker_alloc();
-        w->park = w->slot ? parker_word(w->slot) : &w->park_fallback;
+        w->slot = pool_parker_alloc();
+        w->park = w->slot ? pool_parker_word(w->slot) : &w->park_fallback;
         w->rng = (seed + 0x9E3779B97F4A7C15ull * (i + 1)) | 1;
     }
     /* Workers start with every signal blocked, so asynchronous signals go
@@ -619,7 +514,7 @@ static void group_unregister(lsio_taskgroup *g, uint32_t slot)
 static void group_wait_idle(lsio_taskgroup *g)
 {
     worker *w = t_worker;
-    uint32_t slot = w ? w->slot : parker_slot();
+    uint32_t slot = w ? w->slot : pool_parker_thread_slot();
     int registered = 0;
     while (!group_idle(g)) {
         if (w) {
@@ -633,7 +528,7 @@ static void group_wait_idle(lsio_taskgroup *g)
                 continue;
         }
         /* Arm the parker before naming it in g, so a wake is never lost. */
-        _Atomic uint32_t *pw = w ? w->park : parker_word(slot);
+        _Atomic uint32_t *pw = w ? w->park : pool_parker_word(slot);
         if (w) {
             atomic_store_explicit(pw, 1, memory_order_seq_cst);
             if (!registered)
@@ -644,7 +539,7 @@ static void group_wait_idle(lsio_taskgroup *g)
             if (!registered)
                 registered = group_register(g, slot);
             if (!group_idle(g))
-                parker_sleep(pw, !registered);
+                pool_parker_sleep(pw, !registered);
             atomic_store_explicit(pw, 0, memory_order_seq_cst);
         }
     }
