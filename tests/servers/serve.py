@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""serve.py — start one test server on 127.0.0.1, on a free port, for the
+remote-IO tests, and stop it when told.
+
+    serve.py nginx ROOT        nginx (Debian nginx-light) serving ROOT
+    serve.py s3rver DIR        s3rver (tests/node) storing in DIR; key S3RVER/S3RVER
+    serve.py faulty ROOT       tests/servers/faulty.py (fault injection) serving ROOT
+
+Prints "PORT <n>" on stdout once the server accepts connections (or
+"SKIP <reason>" and exits 77 when the server is not installed), then waits.
+It stops the server and exits on SIGTERM/SIGINT, when its parent process
+goes away, or after --lifetime seconds (default 300), so a crashed test
+never leaves a server behind. Used by tests/http/*.c (through
+tests/http/http_testutil.h), tests/python/test_remote_*.py and bench/remote.
+"""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+NGINX_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    types {{ application/octet-stream bin; }}
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        root {root};
+        location / {{ }}
+    }}
+}}
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_ready(port, proc, timeout=20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def skip(reason):
+    print("SKIP " + reason, flush=True)
+    sys.exit(77)
+
+
+def start(kind, root, port, tmp):
+    if kind == "nginx":
+        exe = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+        if not exe:
+            skip("nginx is not installed (apt-get install nginx-light)")
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(prefix=tmp, port=port, root=os.path.abspath(root)))
+        return subprocess.Popen([exe, "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "error.log")],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    if kind == "s3rver":
+        js = os.path.join(REPO, "tests/node/node_modules/s3rver/bin/s3rver.js")
+        node = shutil.which("node")
+        if not node or not os.path.exists(js):
+            skip("s3rver is not installed (node and tests/node/node_modules/s3rver)")
+        os.makedirs(root, exist_ok=True)
+        return subprocess.Popen([node, js, "-d", root, "-a", "127.0.0.1", "-p", str(port), "--silent",
+                                 "--no-vhost-buckets"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    if kind == "faulty":
+        return subprocess.Popen([sys.executable, os.path.join(HERE, "faulty.py"), root, str(port)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    skip("unknown server kind " + kind)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["nginx", "s3rver", "faulty"])
+    ap.add_argument("root")
+    ap.add_argument("--lifetime", type=float, default=300.0)
+    a = ap.parse_args()
+    parent = os.getppid()
+    tmp = tempfile.mkdtemp(prefix="lsio-%s." % a.kind)
+    proc = None
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    try:
+        for _ in range(3):  # the free port may be taken between bind and listen
+            port = free_port()
+            proc = start(a.kind, a.root, port, tmp)
+            if wait_ready(port, proc):
+                break
+            proc.kill()
+            proc.wait()
+            proc = None
+        if proc is None:
+            log = os.path.join(tmp, "error.log")
+            detail = open(log).read()[-300:] if os.path.exists(log) else ""
+            print("SKIP %s did not start %s" % (a.kind, detail.replace("\n", " ")), flush=True)
+            sys.exit(77)
+        print("PORT %d" % port, flush=True)
+        end = time.time() + a.lifetime
+        while not stop and time.time() < end and os.getppid() == parent and proc.poll() is None:
+            time.sleep(0.1)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
