@@ -422,6 +422,9 @@ static void *engine(void *arg)
             xfer_done(s, x, m->data.result);
         }
         int timeout = 1000;
+        for (xfer *x = s->retry; x; x = x->next) /* including those just failed */
+            if (x->due < next_due)
+                next_due = x->due;
         if (next_due != UINT64_MAX) {
             uint64_t now2 = lsio_now_ns();
             uint64_t ms = next_due > now2 ? (next_due - now2) / 1000000 + 1 : 0;
