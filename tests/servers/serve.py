@@ -3,7 +3,8 @@
 remote-IO tests, and stop it when told.
 
     serve.py nginx ROOT        nginx (Debian nginx-light) serving ROOT
-    serve.py s3rver DIR        s3rver (tests/node) storing in DIR; key S3RVER/S3RVER
+    serve.py s3rver DIR        s3rver (tests/node) storing in DIR; key S3RVER/S3RVER,
+                               buckets --bucket NAME (repeatable; default lsio-test)
     serve.py faulty ROOT       tests/servers/faulty.py (fault injection) serving ROOT
 
 Prints "PORT <n>" on stdout once the server accepts connections (or
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 
+BUCKETS = []
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
@@ -96,8 +98,13 @@ def start(kind, root, port, tmp):
         if not node or not os.path.exists(js):
             skip("s3rver is not installed (node and tests/node/node_modules/s3rver)")
         os.makedirs(root, exist_ok=True)
-        return subprocess.Popen([node, js, "-d", root, "-a", "127.0.0.1", "-p", str(port), "--silent",
-                                 "--no-vhost-buckets"],
+        buckets = []
+        for b in BUCKETS:
+            buckets += ["--configure-bucket", b]
+        # s3rver's continuation tokens use DES, which OpenSSL 3 keeps in
+        # its legacy provider: without it a listing of > 1000 keys fails
+        return subprocess.Popen([node, "--openssl-legacy-provider", js, "-d", root, "-a", "127.0.0.1", "-p", str(port), "--silent",
+                                 "--no-vhost-buckets"] + buckets,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     if kind == "faulty":
         return subprocess.Popen([sys.executable, os.path.join(HERE, "faulty.py"), root, str(port)],
@@ -110,7 +117,9 @@ def main():
     ap.add_argument("kind", choices=["nginx", "s3rver", "faulty"])
     ap.add_argument("root")
     ap.add_argument("--lifetime", type=float, default=300.0)
+    ap.add_argument("--bucket", action="append", default=[])
     a = ap.parse_args()
+    BUCKETS[:] = a.bucket or ["lsio-test"]
     parent = os.getppid()
     tmp = tempfile.mkdtemp(prefix="lsio-%s." % a.kind)
     proc = None
