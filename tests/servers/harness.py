@@ -1,0 +1,162 @@
+"""harness.py — what the Python remote-IO tests and bench/remote share:
+start a test server through serve.py (nginx, s3rver, faulty) and stop it,
+S3 environment variables for s3rver, a boto3 client for it, and a ctypes
+binding of the few liblsio calls that read and write raw objects (the
+`lsio` CLI reads arrays, not raw objects).
+
+Import with the directory of this file on sys.path.
+"""
+import ctypes
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+S3_KEY = "S3RVER"  # s3rver's built-in key id and secret
+
+
+class Skip(Exception):
+    """The server is not installed; the message says what is missing."""
+
+
+@contextmanager
+def server(kind, root, buckets=(), lifetime=600):
+    """Run serve.py KIND ROOT; yields the port. Raises Skip when missing."""
+    args = [sys.executable if sys.executable else "/usr/bin/python3", str(HERE / "serve.py"), kind,
+            str(root), "--lifetime", str(lifetime)]
+    for b in buckets:
+        args += ["--bucket", b]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        line = p.stdout.readline().strip()
+        if line.startswith("SKIP "):
+            raise Skip(line[5:])
+        if not line.startswith("PORT "):
+            raise Skip("%s: the launcher said %r" % (kind, line))
+        yield int(line.split()[1])
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def s3_env(port, region="us-east-1"):
+    """The environment under which LSIO (and boto3) talk to s3rver."""
+    return {
+        "AWS_ACCESS_KEY_ID": S3_KEY,
+        "AWS_SECRET_ACCESS_KEY": S3_KEY,
+        "AWS_REGION": region,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:%d" % port,
+    }
+
+
+def boto3_client(port, region="us-east-1"):
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, aws_access_key_id=S3_KEY,
+                        aws_secret_access_key=S3_KEY, region_name=region,
+                        config=Config(s3={"addressing_style": "path"}))
+
+
+def liblsio_path():
+    """build/liblsio.so beside $LSIO_BIN (as tests/run-all sets it), or
+    $LSIO_LIB, or REPO/build/liblsio.so."""
+    if os.environ.get("LSIO_LIB"):
+        return Path(os.environ["LSIO_LIB"])
+    if os.environ.get("LSIO_BIN"):
+        return Path(os.environ["LSIO_BIN"]).parent / "liblsio.so"
+    return REPO / "build" / "liblsio.so"
+
+
+LIST_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64)
+
+
+class LsioError(Exception):
+    def __init__(self, rc, msg):
+        super().__init__("%d: %s" % (rc, msg))
+        self.rc = rc
+        self.msg = msg
+
+
+class Lsio:
+    """lsio_io_open / read / size / write / list / delete through ctypes.
+    One io per location scheme; the environment is read when it opens."""
+
+    def __init__(self, location, lib=None):
+        path = Path(lib) if lib else liblsio_path()
+        if not path.is_file():
+            raise Skip("liblsio.so is not built at %s (run make)" % path)
+        L = self.L = ctypes.CDLL(str(path))
+        vp, cp, i64, u64 = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int64, ctypes.c_uint64
+        L.lsio_io_open.argtypes = [ctypes.POINTER(vp), cp, vp]
+        L.lsio_io_close.argtypes = [vp]
+        L.lsio_io_read.argtypes = [vp, cp, i64, i64, ctypes.POINTER(vp)]
+        L.lsio_io_size.argtypes = [vp, cp, ctypes.POINTER(u64)]
+        L.lsio_write.argtypes = [vp, cp, cp, ctypes.c_size_t, ctypes.c_uint]
+        L.lsio_delete.argtypes = [vp, cp]
+        L.lsio_list.argtypes = [vp, cp, LIST_FN, vp]
+        L.lsio_buf_data.argtypes = [vp]
+        L.lsio_buf_data.restype = vp
+        L.lsio_buf_len.argtypes = [vp]
+        L.lsio_buf_len.restype = ctypes.c_size_t
+        L.lsio_buf_release.argtypes = [vp]
+        L.lsio_last_error.restype = cp
+        L.lsio_io_backend_name.argtypes = [vp]
+        L.lsio_io_backend_name.restype = cp
+        self.io = vp()
+        self._check(L.lsio_io_open(ctypes.byref(self.io), location.encode(), None))
+
+    def _check(self, rc):
+        if rc < 0:
+            raise LsioError(rc, (self.L.lsio_last_error() or b"").decode(errors="replace"))
+        return rc
+
+    def close(self):
+        if self.io:
+            self.L.lsio_io_close(self.io)
+            self.io = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def backend(self):
+        return self.L.lsio_io_backend_name(self.io).decode()
+
+    def read(self, location, offset=0, length=None):
+        b = ctypes.c_void_p()
+        ln = -(2 ** 63) if length is None else length  # LSIO_TO_END
+        self._check(self.L.lsio_io_read(self.io, location.encode(), offset, ln, ctypes.byref(b)))
+        try:
+            return ctypes.string_at(self.L.lsio_buf_data(b), self.L.lsio_buf_len(b))
+        finally:
+            self.L.lsio_buf_release(b)
+
+    def size(self, location):
+        s = ctypes.c_uint64()
+        self._check(self.L.lsio_io_size(self.io, location.encode(), ctypes.byref(s)))
+        return s.value
+
+    def write(self, location, data):
+        self._check(self.L.lsio_write(self.io, location.encode(), data, len(data), 0))
+
+    def delete(self, location):
+        self._check(self.L.lsio_delete(self.io, location.encode()))
+
+    def list(self, prefix):
+        out = []
+
+        def cb(_ctx, loc, size):
+            out.append((loc.decode(), size))
+            return 0
+        fn = LIST_FN(cb)
+        self._check(self.L.lsio_list(self.io, prefix.encode(), fn, None))
+        return out
