@@ -116,6 +116,33 @@ int lsio_codec_decode(const lsio_codec *c, const lsio_chunk_spec *spec, const vo
 int lsio_codec_encode(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
                       size_t srclen, void **dst, size_t *dstlen);
 
+/* Variable-length strings: Zarr v3 "vlen-utf8" (the array→bytes codec of
+ * `string` arrays) and numcodecs' VLenUTF8 filter of v2 object ("|O")
+ * arrays. Encoded form: uint32 LE count, then per item a uint32 LE length
+ * and the bytes. Decoded form: count+1 uint64 offsets (offsets[0] == 0;
+ * item i is data[offsets[i] .. offsets[i+1])) and the items' bytes one
+ * after the other, as stored (not checked for valid UTF-8).
+ *
+ * lsio_vlen_utf8_decode: the encoded chunk must hold exactly
+ * expected_count items (else -LSIO_ESIZE); *offsets and *data are malloc'd
+ * (never NULL on success) and the caller frees both. Truncated input is
+ * -LSIO_ECODEC. */
+int lsio_vlen_utf8_decode(const void *src, size_t srclen, size_t expected_count,
+                          uint64_t **offsets, uint8_t **data, size_t *datalen);
+/* Encode `count` items given as count+1 offsets into data (items over
+ * 4 GiB are -LSIO_EUNSUPPORTED); *dst is malloc'd, the caller frees it. */
+int lsio_vlen_utf8_encode(const uint64_t *offsets, const void *data, size_t count, void **dst,
+                          size_t *dstlen);
+/* Decode / encode one chunk of a chain whose spec has dtype STRING (its
+ * array→bytes codec is vlen-utf8; bytes→bytes codecs after it run as in
+ * lsio_chain_decode). The item count is the product of the spec's shape.
+ * Buffers as in lsio_vlen_utf8_decode / _encode. lsio_chain_decode and
+ * lsio_chain_encode refuse string chains (-EINVAL). */
+int lsio_chain_decode_strings(const lsio_chain *ch, const void *src, size_t srclen,
+                              uint64_t **offsets, uint8_t **data, size_t *datalen);
+int lsio_chain_encode_strings(const lsio_chain *ch, const uint64_t *offsets, const void *data,
+                              void **dst, size_t *dstlen);
+
 /* CRC-32C (Castagnoli) of a buffer, as Zarr v3's crc32c codec and the shard
  * index use it (ISA-L). */
 uint32_t lsio_crc32c(const void *data, size_t len);

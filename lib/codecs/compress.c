@@ -1,0 +1,372 @@
+/*
+ * compress.c — the fast compressors: blosc (libblosc), zstd (libzstd), lz4
+ * in numcodecs' framing (liblz4), gzip and zlib (libdeflate). Each is a
+ * thin wrapper: parse the configuration once, then call the library with
+ * the caller's destination and its capacity, so a stream never writes past
+ * it and one that would decode to more is -LSIO_ESIZE (the bomb stops at
+ * the expected size). Decompression contexts are per thread (codec_tls).
+ * bz2 and lzma, the slow ones, are in compress_xz.c.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <blosc.h>
+#include <libdeflate.h>
+#include <lz4.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "codec_internal.h"
+
+/* ------------------------------------------------------------------ blosc */
+
+static const char *const shuffle_names[] = {"noshuffle", "shuffle", "bitshuffle"};
+
+static int bloscc_init(lsio_codec *c, const cJSON *cfg)
+{
+    const cJSON *cn = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "cname") : NULL;
+    const char *cname = cJSON_IsString(cn) ? cn->valuestring : "lz4";
+    if (strlen(cname) >= sizeof c->p.cname ||
+        blosc_compname_to_compcode(cname) < 0)
+        return lsio_error(-LSIO_EUNSUPPORTED, "codec \"%s\": cname \"%s\"", c->name, cname);
+    strcpy(c->p.cname, cname);
+    const cJSON *sh = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "shuffle") : NULL;
+    c->p.shuffle = 1;
+    if (cJSON_IsString(sh)) {
+        c->p.shuffle = -2;
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(sh->valuestring, shuffle_names[i]))
+                c->p.shuffle = i;
+        if (c->p.shuffle == -2)
+            return lsio_error(-LSIO_EFORMAT, "codec \"%s\": shuffle \"%s\"", c->name,
+                              sh->valuestring);
+    } else if (cfg_int(c, cfg, "shuffle", 1, &c->p.shuffle) < 0) {
+        return -LSIO_EFORMAT;
+    }
+    if (c->p.shuffle < -1 || c->p.shuffle > 2)
+        return lsio_error(-LSIO_EFORMAT, "codec \"%s\": shuffle %d", c->name, c->p.shuffle);
+    if (cfg_int(c, cfg, "clevel", 5, &c->p.level) < 0 ||
+        cfg_int(c, cfg, "typesize", 0, &c->p.typesize) < 0 ||
+        cfg_int(c, cfg, "blocksize", 0, &c->p.blocksize) < 0)
+        return -LSIO_EFORMAT;
+    if (c->p.typesize < 0 || c->p.blocksize < 0)
+        return lsio_error(-LSIO_EFORMAT, "codec \"%s\": negative typesize/blocksize", c->name);
+    return codec_level_in(c, 0, 9);
+}
+
+static void blosc_json(const lsio_codec *c, cJSON *o)
+{
+    cJSON_AddStringToObject(o, "cname", c->p.cname);
+    cJSON_AddNumberToObject(o, "clevel", c->p.level);
+    if (c->v3 && c->p.shuffle >= 0)
+        cJSON_AddStringToObject(o, "shuffle", shuffle_names[c->p.shuffle]);
+    else
+        cJSON_AddNumberToObject(o, "shuffle", c->p.shuffle);
+    if (c->p.typesize)
+        cJSON_AddNumberToObject(o, "typesize", c->p.typesize);
+    cJSON_AddNumberToObject(o, "blocksize", c->p.blocksize);
+}
+
+static int blosc_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                     size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+{
+    (void)spec;
+    size_t nbytes;
+    if (srclen < BLOSC_MIN_HEADER_LENGTH || blosc_cbuffer_validate(src, srclen, &nbytes) < 0)
+        return codec_corrupt(c, "not a valid blosc buffer (truncated or corrupt header)");
+    if (nbytes > dstcap)
+        return lsio_error(-LSIO_ESIZE, "%s: header says %zu bytes, expected at most %zu",
+                          c->name, nbytes, dstcap);
+    if (nbytes == 0) {
+        *outlen = 0;
+        return 0;
+    }
+    int n = blosc_decompress_ctx(src, dst, dstcap, 1);
+    if (n < 0 || (size_t)n != nbytes)
+        return codec_corrupt(c, "corrupt data");
+    *outlen = (size_t)n;
+    return 0;
+}
+
+static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                     size_t srclen, void **dst, size_t *dstlen)
+{
+    if (srclen > BLOSC_MAX_BUFFERSIZE)
+        return lsio_error(-LSIO_EUNSUPPORTED, "%s: %zu bytes is over blosc's limit", c->name,
+                          srclen);
+    size_t typesize = c->p.typesize ? (size_t)c->p.typesize : spec->dtype.size;
+    if (typesize == 0)
+        typesize = 1;
+    int shuffle = c->p.shuffle;
+    if (shuffle < 0)
+        shuffle = typesize == 1 ? BLOSC_BITSHUFFLE : BLOSC_SHUFFLE;
+    size_t cap = srclen + BLOSC_MAX_OVERHEAD;
+    void *out = malloc(cap);
+    if (!out)
+        return -ENOMEM;
+    int n = blosc_compress_ctx(c->p.level, shuffle, typesize, srclen, src, out, cap,
+                               c->p.cname, (size_t)c->p.blocksize, 1);
+    if (n <= 0) {
+        free(out);
+        return lsio_error(-LSIO_ECODEC, "%s: compression failed (%d)", c->name, n);
+    }
+    *dst = out;
+    *dstlen = (size_t)n;
+    return 0;
+}
+
+const codec_ops codec_blosc_ops = {
+    .id = "blosc", .role = LSIO_CODEC_BYTES_BYTES, .init = bloscc_init, .to_json = blosc_json,
+    .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = blosc_dec, .encode = blosc_enc,
+};
+
+/* ------------------------------------------------------------------- zstd */
+
+static int zstd_init(lsio_codec *c, const cJSON *cfg)
+{
+    int checksum;
+    if (cfg_int(c, cfg, "level", c->v3 ? 0 : 1, &c->p.level) < 0 ||
+        cfg_int(c, cfg, "checksum", 0, &checksum) < 0)
+        return -LSIO_EFORMAT;
+    c->p.check = checksum;
+    return codec_level_in(c, ZSTD_minCLevel(), ZSTD_maxCLevel());
+}
+
+static void zstd_json(const lsio_codec *c, cJSON *o)
+{
+    codec_level_json(c, o);
+    if (c->v3 || c->p.check)
+        cJSON_AddBoolToObject(o, "checksum", c->p.check);
+}
+
+static int zstd_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                    size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+{
+    (void)spec;
+    codec_tls *t = codec_tls_get();
+    if (!t)
+        return -ENOMEM;
+    if (!t->zstd_dctx && !(t->zstd_dctx = ZSTD_createDCtx()))
+        return -ENOMEM;
+    size_t n = ZSTD_decompressDCtx(t->zstd_dctx, dst, dstcap, src, srclen);
+    if (ZSTD_isError(n)) {
+        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+            return codec_too_big(c, dstcap);
+        return lsio_error(-LSIO_ECODEC, "%s: %s", c->name, ZSTD_getErrorName(n));
+    }
+    *outlen = n;
+    return 0;
+}
+
+static int zstd_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                    size_t srclen, void **dst, size_t *dstlen)
+{
+    (void)spec;
+    size_t cap = ZSTD_compressBound(srclen);
+    void *out = malloc(cap ? cap : 1);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    if (!out || !cc) {
+        free(out);
+        ZSTD_freeCCtx(cc);
+        return -ENOMEM;
+    }
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, c->p.level);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, c->p.check);
+    size_t n = ZSTD_compress2(cc, out, cap, src, srclen);
+    ZSTD_freeCCtx(cc);
+    if (ZSTD_isError(n)) {
+        free(out);
+        return lsio_error(-LSIO_ECODEC, "%s: %s", c->name, ZSTD_getErrorName(n));
+    }
+    *dst = out;
+    *dstlen = n;
+    return 0;
+}
+
+const codec_ops codec_zstd_ops = {
+    .id = "zstd", .role = LSIO_CODEC_BYTES_BYTES, .init = zstd_init, .to_json = zstd_json,
+    .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = zstd_dec, .encode = zstd_enc,
+};
+
+/* -------------------------------------------------------------------- lz4 */
+
+static int lz4_init(lsio_codec *c, const cJSON *cfg)
+{
+    if (cfg_int(c, cfg, "acceleration", 1, &c->p.acceleration) < 0)
+        return -LSIO_EFORMAT;
+    return 0;
+}
+
+static void lz4_json(const lsio_codec *c, cJSON *o)
+{
+    cJSON_AddNumberToObject(o, "acceleration", c->p.acceleration);
+}
+
+static int lz4_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                   size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+{
+    (void)spec;
+    const uint8_t *s = src;
+    if (srclen < 4)
+        return codec_corrupt(c, "shorter than its 4-byte size header");
+    uint32_t n = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
+                 (uint32_t)s[3] << 24;
+    if (n > dstcap)
+        return lsio_error(-LSIO_ESIZE, "%s: header says %u bytes, expected at most %zu",
+                          c->name, n, dstcap);
+    if (n > INT_MAX || srclen - 4 > INT_MAX)
+        return lsio_error(-LSIO_EUNSUPPORTED, "%s: block over 2 GiB", c->name);
+    int got = LZ4_decompress_safe((const char *)s + 4, dst, (int)(srclen - 4), (int)n);
+    if (got < 0 || (uint32_t)got != n)
+        return codec_corrupt(c, "corrupt or truncated block");
+    *outlen = n;
+    return 0;
+}
+
+static int lz4_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                   size_t srclen, void **dst, size_t *dstlen)
+{
+    (void)spec;
+    if (srclen > LZ4_MAX_INPUT_SIZE)
+        return lsio_error(-LSIO_EUNSUPPORTED, "%s: %zu bytes is over lz4's limit", c->name,
+                          srclen);
+    int bound = LZ4_compressBound((int)srclen);
+    uint8_t *out = malloc((size_t)bound + 4);
+    if (!out)
+        return -ENOMEM;
+    for (int i = 0; i < 4; i++)
+        out[i] = (uint8_t)(srclen >> (8 * i));
+    int n = LZ4_compress_fast(src, (char *)out + 4, (int)srclen, bound, c->p.acceleration);
+    if (n <= 0) {
+        free(out);
+        return lsio_error(-LSIO_ECODEC, "%s: compression failed", c->name);
+    }
+    *dst = out;
+    *dstlen = (size_t)n + 4;
+    return 0;
+}
+
+const codec_ops codec_lz4_ops = {
+    .id = "lz4", .role = LSIO_CODEC_BYTES_BYTES, .init = lz4_init, .to_json = lz4_json,
+    .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = lz4_dec, .encode = lz4_enc,
+};
+
+/* ----------------------------------------------------------- gzip / zlib */
+
+static int deflate_init(lsio_codec *c, const cJSON *cfg)
+{
+    if (cfg_int(c, cfg, "level", 1, &c->p.level) < 0)
+        return -LSIO_EFORMAT;
+    return codec_level_in(c, 0, 9);
+}
+
+static struct libdeflate_decompressor *deflate_d(void)
+{
+    codec_tls *t = codec_tls_get();
+    if (!t)
+        return NULL;
+    if (!t->deflate_d)
+        t->deflate_d = libdeflate_alloc_decompressor();
+    return t->deflate_d;
+}
+
+static int deflate_result(const lsio_codec *c, enum libdeflate_result r, size_t cap)
+{
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE)
+        return codec_too_big(c, cap);
+    return codec_corrupt(c, "corrupt or truncated stream");
+}
+
+static int gzip_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                    size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+{
+    (void)spec;
+    struct libdeflate_decompressor *d = deflate_d();
+    if (!d)
+        return -ENOMEM;
+    const uint8_t *in = src;
+    uint8_t *out = dst;
+    size_t used_out = 0;
+    /* members one after the other, as gzip(1) and Python write them */
+    do {
+        size_t in_n, out_n;
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(
+            d, in, srclen, out + used_out, dstcap - used_out, &in_n, &out_n);
+        if (r != LIBDEFLATE_SUCCESS)
+            return deflate_result(c, r, dstcap);
+        in += in_n;
+        srclen -= in_n;
+        used_out += out_n;
+    } while (srclen > 0);
+    *outlen = used_out;
+    return 0;
+}
+
+static int zlib_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                    size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+{
+    (void)spec;
+    struct libdeflate_decompressor *d = deflate_d();
+    if (!d)
+        return -ENOMEM;
+    size_t in_n, out_n;
+    enum libdeflate_result r =
+        libdeflate_zlib_decompress_ex(d, src, srclen, dst, dstcap, &in_n, &out_n);
+    if (r != LIBDEFLATE_SUCCESS)
+        return deflate_result(c, r, dstcap);
+    if (in_n != srclen)
+        return codec_corrupt(c, "bytes after the end of the stream");
+    *outlen = out_n;
+    return 0;
+}
+
+static int deflate_enc(const lsio_codec *c, const void *src, size_t srclen, void **dst,
+                       size_t *dstlen, int gzip)
+{
+    struct libdeflate_compressor *z = libdeflate_alloc_compressor(c->p.level);
+    if (!z)
+        return -ENOMEM;
+    size_t cap = gzip ? libdeflate_gzip_compress_bound(z, srclen)
+                      : libdeflate_zlib_compress_bound(z, srclen);
+    void *out = malloc(cap);
+    size_t n = 0;
+    if (out)
+        n = gzip ? libdeflate_gzip_compress(z, src, srclen, out, cap)
+                 : libdeflate_zlib_compress(z, src, srclen, out, cap);
+    libdeflate_free_compressor(z);
+    if (!out)
+        return -ENOMEM;
+    if (n == 0) {
+        free(out);
+        return lsio_error(-LSIO_ECODEC, "%s: compression failed", c->name);
+    }
+    *dst = out;
+    *dstlen = n;
+    return 0;
+}
+
+static int gzip_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                    size_t srclen, void **dst, size_t *dstlen)
+{
+    (void)spec;
+    return deflate_enc(c, src, srclen, dst, dstlen, 1);
+}
+
+static int zlib_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                    size_t srclen, void **dst, size_t *dstlen)
+{
+    (void)spec;
+    return deflate_enc(c, src, srclen, dst, dstlen, 0);
+}
+
+const codec_ops codec_gzip_ops = {
+    .id = "gzip", .role = LSIO_CODEC_BYTES_BYTES, .init = deflate_init, .to_json = codec_level_json,
+    .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = gzip_dec, .encode = gzip_enc,
+};
+
+const codec_ops codec_zlib_ops = {
+    .id = "zlib", .role = LSIO_CODEC_BYTES_BYTES, .init = deflate_init, .to_json = codec_level_json,
+    .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = zlib_dec, .encode = zlib_enc,
+};
