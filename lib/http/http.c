@@ -16,6 +16,10 @@
  * opts->retries times and within opts->deadline_ms; the final error names
  * the URL, the range, the HTTP status or curl error and the attempts.
  *
+ * Large s3 puts go multipart (multipart.c): their parts come back here as
+ * ops (backend_data pointing at the part) and finish through
+ * lsio__mp_part_done.
+ *
  * Planning defaults for object stores (settable with opts.merge_gap and
  * opts.split_bytes): ranges less than 1 MiB apart are merged into one
  * request (a request costs a round trip, ~1 MiB of transfer on a fast
@@ -54,6 +58,7 @@ struct xfer {
     uint64_t cr_start, cr_end, cr_total;
     int complete;           /* 200: we have our range, transfer stopped */
     char bad[160];          /* a body we refused, or "" */
+    char etag[128];         /* the answer's ETag (multipart parts need it) */
     char ebuf[CURL_ERROR_SIZE];
 };
 
@@ -69,6 +74,9 @@ typedef struct http_state {
     xfer *retry;                 /* waiting for their backoff */
     xfer *act;                   /* started */
     unsigned active;
+    /* multipart uploads running (under mu; stop waits for 0) */
+    unsigned mp_running;
+    pthread_cond_t mp_cv;
 } http_state;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -104,6 +112,18 @@ static size_t on_header(char *d, size_t sz, size_t nm, void *ud)
     size_t n = sz * nm;
     if (n >= 5 && !strncmp(d, "HTTP/", 5)) {
         x->cr_seen = 0; /* a new response (after 100 Continue or a redirect) */
+        x->etag[0] = 0;
+    } else if (n > 5 && !strncasecmp(d, "ETag:", 5)) {
+        const char *v = d + 5;
+        size_t m = n - 5;
+        while (m && (*v == ' ' || *v == '\t'))
+            v++, m--;
+        while (m && (v[m - 1] == '\r' || v[m - 1] == '\n' || v[m - 1] == ' '))
+            m--;
+        if (m >= sizeof x->etag)
+            m = sizeof x->etag - 1;
+        memcpy(x->etag, v, m);
+        x->etag[m] = 0;
     } else if (n > 14 && !strncasecmp(d, "Content-Range:", 14)) {
         char v[128];
         size_t m = n - 14 < sizeof v - 1 ? n - 14 : sizeof v - 1;
@@ -199,7 +219,8 @@ static int xfer_prepare(http_state *s, xfer *x)
     lsio_op *op = x->op;
     if (!x->e) {
         int err = 0;
-        x->url = lsio__remote_url(&s->cfg, op->location, NULL, &err);
+        mp_part *part = op->backend_data;
+        x->url = lsio__remote_url(&s->cfg, op->location, part ? part->query : NULL, &err);
         if (!x->url)
             return err;
         x->e = curl_easy_init();
@@ -236,6 +257,7 @@ static int xfer_prepare(http_state *s, xfer *x)
     x->cr_seen = 0;
     x->complete = 0;
     x->bad[0] = 0;
+    x->etag[0] = 0;
     x->ebuf[0] = 0;
     x->attempts++;
     return 0;
@@ -250,6 +272,15 @@ static void xfer_free(xfer *x)
     free(x);
 }
 
+/* An op is finished: to the core, or to its multipart upload. */
+static void op_complete(lsio_op *op)
+{
+    if (op->backend_data)
+        lsio__mp_part_done(op->backend_data);
+    else
+        lsio__op_done(op);
+}
+
 /* Finish the op of x (status and message) and free x. */
 static void xfer_finish(xfer *x, int status, char *msg)
 {
@@ -259,8 +290,18 @@ static void xfer_finish(xfer *x, int status, char *msg)
     op->attempts = x->attempts;
     if (status)
         op->done = 0;
+    mp_part *part = op->backend_data;
+    if (part && !status) {
+        snprintf(part->etag, sizeof part->etag, "%s", x->etag);
+        if (!x->etag[0]) {
+            op->status = -LSIO_EHTTP;
+            op->error = NULL;
+            if (asprintf(&op->error, "PUT %s: no ETag in the answer", x->url) < 0)
+                op->error = NULL;
+        }
+    }
     xfer_free(x);
-    lsio__op_done(op);
+    op_complete(op);
 }
 
 static void fail_op(lsio_op *op, int status, const char *what)
@@ -268,7 +309,7 @@ static void fail_op(lsio_op *op, int status, const char *what)
     op->status = status;
     op->done = 0;
     op->error = what ? strdup(what) : NULL;
-    lsio__op_done(op);
+    op_complete(op);
 }
 
 static void start_xfer(http_state *s, xfer *x)
@@ -474,8 +515,10 @@ static int http_start_common(int is_s3, const lsio_io_opts *opts, void **state, 
     curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->cfg.max_connections);
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->cfg.max_connections);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->mp_cv, NULL);
     rc = pthread_create(&s->thr, NULL, engine, s);
     if (rc) {
+        pthread_cond_destroy(&s->mp_cv);
         pthread_mutex_destroy(&s->mu);
         curl_multi_cleanup(s->multi);
         lsio__remote_cfg_free(&s->cfg);
@@ -499,7 +542,9 @@ static int s3_start(lsio_io *io, const lsio_io_opts *opts, void **state, char **
     return http_start_common(1, opts, state, why);
 }
 
-static void http_submit(void *state, lsio_op *op)
+/* Queue op for the engine thread; -ECANCELED once stopping (multipart
+ * parts only: the core never submits after close began). */
+static int engine_submit(void *state, lsio_op *op)
 {
     http_state *s = state;
     op->next = NULL;
@@ -507,6 +552,10 @@ static void http_submit(void *state, lsio_op *op)
     op->status = 0;
     op->attempts = 0;
     pthread_mutex_lock(&s->mu);
+    if (s->stopping && op->backend_data) {
+        pthread_mutex_unlock(&s->mu);
+        return -ECANCELED;
+    }
     if (s->in_tail)
         s->in_tail->next = op;
     else
@@ -514,6 +563,35 @@ static void http_submit(void *state, lsio_op *op)
     s->in_tail = op;
     pthread_mutex_unlock(&s->mu);
     curl_multi_wakeup(s->multi);
+    return 0;
+}
+
+static void mp_exit(void *state)
+{
+    http_state *s = state;
+    pthread_mutex_lock(&s->mu);
+    if (--s->mp_running == 0)
+        pthread_cond_broadcast(&s->mp_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void http_submit(void *state, lsio_op *op)
+{
+    http_state *s = state;
+    op->backend_data = NULL;
+    if (lsio__mp_wanted(&s->cfg, op)) {
+        mp_engine eng = {.cfg = &s->cfg, .state = s, .submit = engine_submit, .exit = mp_exit};
+        pthread_mutex_lock(&s->mu);
+        s->mp_running++;
+        pthread_mutex_unlock(&s->mu);
+        op->done = 0;
+        op->status = 0;
+        op->attempts = 0;
+        if (lsio__mp_start(&eng, op) == 0)
+            return;
+        mp_exit(s); /* no thread: one plain PUT then */
+    }
+    engine_submit(s, op);
 }
 
 static int http_size(void *state, const char *location, uint64_t *size)
@@ -560,10 +638,20 @@ static void http_stop(void *state)
     curl_multi_wakeup(s->multi);
     pthread_join(s->thr, NULL);
     /* ops submitted after the thread took its last look */
-    for (lsio_op *op = s->in_head, *nx; op; op = nx) {
+    pthread_mutex_lock(&s->mu);
+    lsio_op *in = s->in_head;
+    s->in_head = s->in_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    for (lsio_op *op = in, *nx; op; op = nx) {
         nx = op->next;
         fail_op(op, -ECANCELED, NULL);
     }
+    /* multipart uploads: their parts are cancelled; wait for their aborts */
+    pthread_mutex_lock(&s->mu);
+    while (s->mp_running)
+        pthread_cond_wait(&s->mp_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&s->mp_cv);
     pthread_mutex_destroy(&s->mu);
     curl_multi_cleanup(s->multi);
     lsio__remote_cfg_free(&s->cfg);

@@ -6,7 +6,8 @@
  * retries (HEAD for sizes, DELETE, ListObjectsV2 pages).
  *
  * http.c holds the multi-handle engine and the backend tables; s3.c holds
- * credentials, S3 addressing and listing.
+ * credentials, S3 addressing and listing; multipart.c the S3 multipart
+ * upload of large puts (its parts run as ops on the engine).
  *
  * Credentials live only in `remote_cfg` and in curl's options (never in
  * URLs), so no error message built from a URL or a curl error names them.
@@ -35,7 +36,19 @@ typedef struct remote_cfg {
     char *token;    /* session token, or NULL */
     int path_style; /* resolved: 1 path-style, 0 virtual-hosted */
     char sigv4[96]; /* "aws:amz:REGION:s3" */
+    /* s3 multipart upload (multipart.c) */
+    uint64_t mp_threshold; /* puts of this many bytes and more go multipart */
+    uint64_t mp_part;      /* bytes per part (the last may be shorter) */
 } remote_cfg;
+
+/* Multipart defaults: puts of 64 MiB and more are uploaded in parts of
+ * 16 MiB (grown where an object would need more than 10000 parts), sent in
+ * parallel up to max_connections. LSIO_S3_MULTIPART_THRESHOLD and
+ * LSIO_S3_PART_SIZE (bytes; K/M/G suffixes) override them; S3 itself wants
+ * parts of at least 5 MiB except the last. */
+#define LSIO_S3_MP_THRESHOLD ((uint64_t)64 << 20)
+#define LSIO_S3_MP_PART ((uint64_t)16 << 20)
+#define LSIO_S3_MP_MAX_PARTS 10000
 
 /* Fill cfg from opts and (s3) the environment and ~/.aws/credentials.
  * Returns 0 or a negative error with *why set (malloc'd). */
@@ -75,8 +88,53 @@ int lsio__remote_err(CURLcode cc, long status);
  * and attempts. */
 int lsio__remote_sync(const remote_cfg *cfg, const char *method, const char *url,
                       char **body, size_t *body_len, long *status, int64_t *length);
+/* The same with a request body (method "POST" or "PUT"): send_len bytes of
+ * send (which may be NULL when send_len is 0), sent as send_type (NULL:
+ * application/octet-stream; never curl's form-urlencoded default, which an
+ * initiated multipart upload would keep as the object's type). */
+int lsio__remote_sync_send(const remote_cfg *cfg, const char *method, const char *url,
+                           const void *send, size_t send_len, const char *send_type,
+                           char **body, size_t *body_len, long *status, int64_t *length);
 
 /* ListObjectsV2 of s3://bucket/prefix, every page. */
 int lsio__s3_list(const remote_cfg *cfg, const char *prefix, lsio_list_fn fn, void *ctx);
+
+/* ------------------------------------------------------------- multipart */
+
+typedef struct mp_upload mp_upload;
+
+/* One part of a multipart upload as the engine sees it: a PUT op (of the
+ * part's bytes) whose backend_data points at the part. The engine requests
+ * the object's URL with `query`, keeps the ETag of the answer in `etag`,
+ * and calls lsio__mp_part_done() instead of lsio__op_done(). */
+typedef struct mp_part {
+    lsio_op op;
+    mp_upload *up;
+    unsigned number; /* 1-based */
+    char query[440]; /* "partNumber=N&uploadId=ID" (ID percent-encoded) */
+    char etag[128];  /* as the server sent it, quotes included */
+} mp_part;
+
+/* What a multipart upload needs from the engine that runs its parts. */
+typedef struct mp_engine {
+    const remote_cfg *cfg;
+    void *state;
+    /* queue a part op; -ECANCELED (nothing queued) once the io is stopping */
+    int (*submit)(void *state, lsio_op *op);
+    /* the upload is over (op completed): called last, from its thread */
+    void (*exit)(void *state);
+} mp_engine;
+
+/* Whether a put of op goes multipart (s3, a put of cfg->mp_threshold bytes
+ * or more). */
+int lsio__mp_wanted(const remote_cfg *cfg, const lsio_op *op);
+/* Upload op in parts, driven by a thread of its own: initiate, queue every
+ * part on the engine, then complete, or abort (AbortMultipartUpload) when a
+ * part fails. The thread completes op with lsio__op_done and then calls
+ * eng->exit. Returns 0, or a negative error (thread not started; op not
+ * touched, exit not called). */
+int lsio__mp_start(const mp_engine *eng, lsio_op *op);
+/* Called by the engine when a part op is finished (status, error set). */
+void lsio__mp_part_done(mp_part *p);
 
 #endif /* LSIO_HTTP_INTERNAL_H */

@@ -216,6 +216,13 @@ static size_t sync_write(char *d, size_t sz, size_t nm, void *ud)
 int lsio__remote_sync(const remote_cfg *cfg, const char *method, const char *url,
                       char **body, size_t *body_len, long *status, int64_t *length)
 {
+    return lsio__remote_sync_send(cfg, method, url, NULL, 0, NULL, body, body_len, status, length);
+}
+
+int lsio__remote_sync_send(const remote_cfg *cfg, const char *method, const char *url,
+                           const void *send, size_t send_len, const char *send_type,
+                           char **body, size_t *body_len, long *status, int64_t *length)
+{
     CURL *e = curl_easy_init();
     if (!e)
         return lsio_error(-ENOMEM, "%s %s", method, url);
@@ -231,13 +238,27 @@ int lsio__remote_sync(const remote_cfg *cfg, const char *method, const char *url
         struct curl_slist *h = NULL;
         long left = (long)cfg->deadline_ms - (long)((lsio_now_ns() - t0) / 1000000);
         lsio__remote_setup(cfg, e, url, &h, left > 0 ? left : 1);
+        int sends = !strcmp(method, "POST") || !strcmp(method, "PUT");
+        if (sends) {
+            char ct[128];
+            snprintf(ct, sizeof ct, "Content-Type: %s",
+                     send_type ? send_type : "application/octet-stream");
+            h = curl_slist_append(h, ct);
+        }
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
         ebuf[0] = 0;
-        if (!strcmp(method, "HEAD"))
+        if (!strcmp(method, "HEAD")) {
             curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-        else if (strcmp(method, "GET") != 0)
+        } else if (sends) {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, send ? (const char *)send : "");
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send_len);
+            if (strcmp(method, "POST") != 0)
+                curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        } else if (strcmp(method, "GET") != 0) {
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        }
         b.n = 0;
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sync_write);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, body ? &b : NULL);

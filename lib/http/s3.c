@@ -7,8 +7,9 @@
  * endpoint (opts->endpoint, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL),
  * addressing (path-style automatically for a custom endpoint, else
  * virtual-hosted), anonymous access (opts->unsigned_requests or
- * AWS_NO_SIGN_REQUEST=yes), and ListObjectsV2 with pagination, its XML
- * parsed with expat.
+ * AWS_NO_SIGN_REQUEST=yes), multipart sizes (LSIO_S3_MULTIPART_THRESHOLD,
+ * LSIO_S3_PART_SIZE), and ListObjectsV2 with pagination, its XML parsed
+ * with expat.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +35,27 @@ static char *trim(char *s)
     while (n && isspace((unsigned char)s[n - 1]))
         s[--n] = 0;
     return s;
+}
+
+/* A byte count from the environment ("123", "8M", "1G"), or def when unset
+ * or malformed (then 0 < value is guaranteed). */
+static uint64_t env_bytes(const char *name, uint64_t def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (end == v || *end || n == 0 || n > (UINT64_MAX >> shift))
+        return def;
+    return (uint64_t)n << shift;
 }
 
 /* The key id, secret and token of [profile] in the shared credentials file. */
@@ -96,6 +118,8 @@ int lsio__remote_cfg_init(remote_cfg *cfg, int is_s3, const lsio_io_opts *o, cha
     cfg->verify_tls = !(o && o->verify_tls == 0);
     if (!is_s3)
         return 0;
+    cfg->mp_threshold = env_bytes("LSIO_S3_MULTIPART_THRESHOLD", LSIO_S3_MP_THRESHOLD);
+    cfg->mp_part = env_bytes("LSIO_S3_PART_SIZE", LSIO_S3_MP_PART);
     cfg->region = o && o->region ? strdup(o->region) : dup_env("AWS_REGION");
     if (!cfg->region)
         cfg->region = dup_env("AWS_DEFAULT_REGION");

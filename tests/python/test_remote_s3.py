@@ -207,20 +207,48 @@ def botocore_signature(method, url, headers, region, key, secret, token=None):
     return auth.signature(sts, req), auth.signed_headers(auth.headers_to_sign(req)), canonical
 
 
-@pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzEJr//token+/=="])
-def test_sigv4_matches_botocore(recorder, monkeypatch, token):
-    pytest.importorskip("botocore")
-    key, secret, region = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-central-1"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:%d" % recorder)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def signing_env(monkeypatch, port, region, token=None):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:%d" % port)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_REGION", region)
-    monkeypatch.delenv("AWS_NO_SIGN_REQUEST", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    for k in ("AWS_NO_SIGN_REQUEST", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
     if token:
         monkeypatch.setenv("AWS_SESSION_TOKEN", token)
     else:
         monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+def check_signed(method, path, hdrs, port, region, token=None):
+    """The Authorization LSIO sent is the one botocore computes."""
+    h = {k.lower(): v for k, v in hdrs.items()}
+    auth = h["authorization"]
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=%s/%s/%s/s3/aws4_request, " %
+                           (KEY, h["x-amz-date"][:8], region)), auth
+    fields = dict(p.strip().split("=", 1) for p in auth.split(" ", 1)[1].split(","))
+    signed = fields["SignedHeaders"].split(";")
+    assert {"host", "x-amz-date", "x-amz-content-sha256"} <= set(signed), signed
+    if token:
+        assert "x-amz-security-token" in signed and h["x-amz-security-token"] == token
+    assert h["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    sig, names, canonical = botocore_signature(method, url, {n: h[n] for n in signed}, region,
+                                               KEY, SECRET, token)
+    assert names == fields["SignedHeaders"]
+    assert sig == fields["Signature"], "%s %s\nbotocore's canonical request:\n%s" % (
+        method, path, canonical)
+    assert SECRET not in str(hdrs) and SECRET not in path
+
+
+@pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzEJr//token+/=="])
+def test_sigv4_matches_botocore(recorder, monkeypatch, token):
+    pytest.importorskip("botocore")
+    region = "eu-central-1"
+    signing_env(monkeypatch, recorder, region, token)
     b = "sig-bucket"
     with harness.Lsio("s3://%s/" % b) as io:
         assert io.read("s3://%s/dir/a b+c~(1).bin" % b, 100, 200) == Recorder.body[100:300]
@@ -231,23 +259,168 @@ def test_sigv4_matches_botocore(recorder, monkeypatch, token):
     methods = [s[0] for s in Recorder.seen]
     assert methods == ["GET", "HEAD", "GET", "PUT", "DELETE"], methods
     for method, path, hdrs, _payload in Recorder.seen:
-        h = {k.lower(): v for k, v in hdrs.items()}
-        auth = h["authorization"]
-        assert auth.startswith("AWS4-HMAC-SHA256 Credential=%s/%s/%s/s3/aws4_request, " %
-                               (key, h["x-amz-date"][:8], region)), auth
-        fields = dict(p.strip().split("=", 1) for p in auth.split(" ", 1)[1].split(","))
-        signed = fields["SignedHeaders"].split(";")
-        assert {"host", "x-amz-date", "x-amz-content-sha256"} <= set(signed), signed
-        if token:
-            assert "x-amz-security-token" in signed and h["x-amz-security-token"] == token
-        assert h["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
-        url = "http://127.0.0.1:%d%s" % (recorder, path)
-        sig, names, canonical = botocore_signature(method, url, {n: h[n] for n in signed}, region,
-                                                   key, secret, token)
-        assert names == fields["SignedHeaders"]
-        assert sig == fields["Signature"], "%s %s\nbotocore's canonical request:\n%s" % (
-            method, path, canonical)
-        assert secret not in str(hdrs) and secret not in path
+        check_signed(method, path, hdrs, recorder, region, token)
     # the key reached the server as S3 expects it (path-style, RFC 3986)
     assert Recorder.seen[0][1] == "/sig-bucket/dir/a%20b%2Bc~%281%29.bin"
     assert Recorder.seen[3][3] == b"hello"
+
+
+# -------------------------------------------------------------- multipart
+
+class MultipartServer(http.server.BaseHTTPRequestHandler):
+    """Just enough of S3's multipart upload API: records every request,
+    counts part PUTs in flight, answers part 2's first attempt with 503 and
+    part `fail_part` (if set) with 403."""
+    protocol_version = "HTTP/1.1"
+    seen = []
+    parts = {}
+    lock = threading.Lock()
+    in_flight = 0
+    max_in_flight = 0
+    fail_part = None
+    tried = set()
+
+    def log_message(self, *a):
+        pass
+
+    def _reply(self, code, body=b"", headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        data = self.rfile.read(n) if n else b""
+        with self.lock:
+            self.seen.append((self.command, self.path, dict(self.headers.items()), data))
+        return data
+
+    def do_POST(self):
+        self._body()
+        if self.path.endswith("?uploads="):
+            return self._reply(200, b"<?xml version=\"1.0\"?><InitiateMultipartUploadResult>"
+                               b"<Bucket>b</Bucket><Key>k</Key><UploadId>up/ID+1=</UploadId>"
+                               b"</InitiateMultipartUploadResult>")
+        return self._reply(200, b"<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag>"
+                           b"</CompleteMultipartUploadResult>")
+
+    def do_PUT(self):
+        import time
+        from urllib.parse import parse_qs, urlsplit
+        q = parse_qs(urlsplit(self.path).query)
+        with self.lock:
+            MultipartServer.in_flight += 1
+            MultipartServer.max_in_flight = max(MultipartServer.max_in_flight, self.in_flight)
+        try:
+            data = self._body()
+            if "partNumber" not in q:  # a plain PUT
+                return self._reply(200, b"", [("ETag", '"p"')])
+            time.sleep(0.05)
+            n = int(q["partNumber"][0])
+            with self.lock:
+                first = n not in self.tried
+                self.tried.add(n)
+            if n == 2 and first:
+                return self._reply(503, b"<Error><Code>SlowDown</Code></Error>")
+            if n == self.fail_part:
+                return self._reply(403, b"<Error><Code>AccessDenied</Code></Error>")
+            with self.lock:
+                self.parts[n] = data
+            self._reply(200, b"", [("ETag", '"%s"' % hashlib.md5(data).hexdigest())])
+        finally:
+            with self.lock:
+                MultipartServer.in_flight -= 1
+
+    def do_DELETE(self):
+        self._body()
+        self._reply(204)
+
+
+@pytest.fixture
+def mpserver():
+    MultipartServer.seen = []
+    MultipartServer.parts = {}
+    MultipartServer.tried = set()
+    MultipartServer.in_flight = MultipartServer.max_in_flight = 0
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), MultipartServer)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_multipart_requests(mpserver, monkeypatch):
+    """Initiate, parts in parallel (a 503 retried), Complete listing every
+    part's ETag in order; every request signed as botocore signs it."""
+    pytest.importorskip("botocore")
+    import re
+    region = "us-west-2"
+    signing_env(monkeypatch, mpserver, region)
+    monkeypatch.setenv("LSIO_S3_MULTIPART_THRESHOLD", "1M")
+    monkeypatch.setenv("LSIO_S3_PART_SIZE", "256K")
+    data = blob(5 * 262144 + 1000, 5)
+    with harness.Lsio("s3://mp-bucket/") as io:
+        io.write("s3://mp-bucket/big obj.bin", data)
+        io.write("s3://mp-bucket/small.bin", data[:(1 << 20) - 1])  # under: one PUT
+    seen = MultipartServer.seen
+    assert seen[0][0] == "POST" and seen[0][1] == "/mp-bucket/big%20obj.bin?uploads="
+    assert seen[0][2].get("Content-Type") == "application/octet-stream"
+    uid = "up%2FID%2B1%3D"
+    puts = [s for s in seen if s[0] == "PUT" and "partNumber" in s[1]]
+    assert sorted(set(p[1] for p in puts)) == ["/mp-bucket/big%%20obj.bin?partNumber=%d&uploadId=%s"
+                                                % (n, uid) for n in range(1, 7)]
+    assert len(puts) == 7  # part 2 twice
+    assert b"".join(MultipartServer.parts[n] for n in range(1, 7)) == data
+    assert MultipartServer.max_in_flight >= 2, "parts were not sent in parallel"
+    complete = [s for s in seen if s[0] == "POST" and "uploadId=" in s[1]]
+    assert len(complete) == 1 and complete[0][1] == "/mp-bucket/big%%20obj.bin?uploadId=%s" % uid
+    xml = complete[0][3].decode()
+    got = re.findall(r"<Part><PartNumber>(\d+)</PartNumber><ETag>([^<]*)</ETag></Part>", xml)
+    assert got == [(str(n), '"%s"' % hashlib.md5(MultipartServer.parts[n]).hexdigest())
+                   for n in range(1, 7)]
+    assert not [s for s in seen if s[0] == "DELETE"]
+    assert [s[1] for s in seen if s[0] == "PUT" and "partNumber" not in s[1]] == ["/mp-bucket/small.bin"]
+    for method, path, hdrs, _ in seen:
+        check_signed(method, path, hdrs, mpserver, region)
+
+
+def test_multipart_abort(mpserver, monkeypatch):
+    """A part refused for good: the upload is aborted (DELETE ?uploadId),
+    never completed, and the put fails naming the part."""
+    signing_env(monkeypatch, mpserver, "us-east-1")
+    monkeypatch.setenv("LSIO_S3_MULTIPART_THRESHOLD", "1M")
+    monkeypatch.setenv("LSIO_S3_PART_SIZE", "256K")
+    MultipartServer.fail_part = 3
+    try:
+        with harness.Lsio("s3://mp-bucket/") as io:
+            with pytest.raises(harness.LsioError) as e:
+                io.write("s3://mp-bucket/doomed.bin", blob(3 << 20, 9))
+    finally:
+        MultipartServer.fail_part = None
+    assert e.value.rc == -13
+    assert "part 3 of 12" in e.value.msg and "aborted" in e.value.msg and "403" in e.value.msg
+    assert "s3://mp-bucket/doomed.bin" in e.value.msg or "/mp-bucket/doomed.bin" in e.value.msg
+    seen = MultipartServer.seen
+    assert [s[1] for s in seen if s[0] == "DELETE"] == ["/mp-bucket/doomed.bin?uploadId=up%2FID%2B1%3D"]
+    assert not [s for s in seen if s[0] == "POST" and "uploadId=" in s[1]]
+
+
+def test_multipart_with_boto3(s3, lsio_s3, monkeypatch):
+    """LSIO's multipart objects read back by boto3, boto3's by LSIO."""
+    from boto3.s3.transfer import TransferConfig
+    import io as pyio
+    c = harness.boto3_client(s3)
+    monkeypatch.setenv("LSIO_S3_MULTIPART_THRESHOLD", "1M")
+    monkeypatch.setenv("LSIO_S3_PART_SIZE", "300K")
+    data = blob((5 << 20) + 4321, 11)
+    with harness.Lsio("s3://%s/" % BUCKET) as io:
+        io.write("s3://%s/mp/lsio.bin" % BUCKET, data)
+    assert c.get_object(Bucket=BUCKET, Key="mp/lsio.bin")["Body"].read() == data
+    cfg = TransferConfig(multipart_threshold=1 << 20, multipart_chunksize=5 << 20)
+    c.upload_fileobj(pyio.BytesIO(data[::-1]), BUCKET, "mp/boto3.bin", Config=cfg)
+    assert lsio_s3.read("s3://%s/mp/boto3.bin" % BUCKET) == data[::-1]
+    assert lsio_s3.read("s3://%s/mp/boto3.bin" % BUCKET, (5 << 20) - 10, 20) == data[::-1][(5 << 20) - 10:(5 << 20) + 10]

@@ -2,7 +2,8 @@
 """serve.py — start one test server on 127.0.0.1, on a free port, for the
 remote-IO tests, and stop it when told.
 
-    serve.py nginx ROOT        nginx (Debian nginx-light) serving ROOT
+    serve.py nginx ROOT        nginx (Debian nginx-light) serving ROOT; PUT and
+                               DELETE too (WebDAV) where nginx has http_dav_module
     serve.py s3rver DIR        s3rver (tests/node) storing in DIR; key S3RVER/S3RVER,
                                buckets --bucket NAME (repeatable; default lsio-test)
     serve.py faulty ROOT       tests/servers/faulty.py (fault injection) serving ROOT
@@ -40,6 +41,7 @@ http {{
     tcp_nopush on;
     keepalive_requests 1000000;
     keepalive_timeout 120s;
+    client_max_body_size 0;
     client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;
@@ -50,7 +52,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         root {root};
-        location / {{ }}
+        location / {{ {dav} }}
     }}
 }}
 """
@@ -88,8 +90,11 @@ def start(kind, root, port, tmp):
         if not exe:
             skip("nginx is not installed (apt-get install nginx-light)")
         conf = os.path.join(tmp, "nginx.conf")
+        v = subprocess.run([exe, "-V"], capture_output=True, text=True)
+        dav = ("dav_methods PUT DELETE; create_full_put_path on; dav_access user:rw group:r all:r;"
+               if "http_dav_module" in v.stdout + v.stderr else "")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(prefix=tmp, port=port, root=os.path.abspath(root)))
+            f.write(NGINX_CONF.format(prefix=tmp, port=port, root=os.path.abspath(root), dav=dav))
         return subprocess.Popen([exe, "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "error.log")],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     if kind == "s3rver":
