@@ -11,6 +11,17 @@
  *
  * Credentials live only in `remote_cfg` and in curl's options (never in
  * URLs), so no error message built from a URL or a curl error names them.
+ *
+ * Defaults of the remote backends (lsio_io_opts field, or variable):
+ *   merge_gap        1 MiB   ranges closer than this share one GET
+ *   split_bytes      16 MiB  larger ranges are fetched in parallel parts
+ *   max_connections  32      requests in flight (and connections) per io
+ *   retries          5       attempts after the first (5xx, 429, 408,
+ *                            timeouts, resets, short or wrong bodies)
+ *   backoff                  50 ms doubling to 3.2 s, jittered in [b/2, b]
+ *   timeout_ms       30 s    connect timeout; a stall (< 1 byte/s) this long
+ *   deadline_ms      120 s   one range, all attempts and waits included
+ *   LSIO_S3_MULTIPART_THRESHOLD 64 MiB, LSIO_S3_PART_SIZE 16 MiB (below)
  */
 #ifndef LSIO_HTTP_INTERNAL_H
 #define LSIO_HTTP_INTERNAL_H
