@@ -26,17 +26,6 @@
 #include "cli.h"
 #include "lsio_zarr.h"
 
-/* Until the Zarr library lands, its absence is an error at run time. */
-#pragma weak lsio_zarr_open
-#pragma weak lsio_zarr_close
-#pragma weak lsio_zarr_get_info
-#pragma weak lsio_zarr_itemsize
-#pragma weak lsio_zarr_read
-#pragma weak lsio_zarr_read_strings
-#pragma weak lsio_selection_all
-#pragma weak lsio_selection_parse
-#pragma weak lsio_selection_shape
-#pragma weak lsio_selection_count
 
 #define SLAB_BYTES (64u << 20)
 #ifndef MADV_POPULATE_WRITE
@@ -334,10 +323,6 @@ int cmd_get(int argc, char **argv)
         fprintf(stderr, "lsio get: %s\n", !url ? "no URL given" : "no output given (-o FILE)");
         usage(stderr);
         return 2;
-    }
-    if (!lsio_zarr_open) {
-        fprintf(stderr, "lsio get: this build has no Zarr reader yet\n");
-        return 1;
     }
     lsio_zarr_opts opts;
     if (cli_zarr_setup(&com, "get", &opts) < 0)

@@ -19,21 +19,6 @@
 #include "cli.h"
 #include "lsio_zarr.h"
 
-/* Until the Zarr library lands, its absence is an error at run time. */
-#pragma weak lsio_zarr_probe
-#pragma weak lsio_zarr_open
-#pragma weak lsio_zarr_close
-#pragma weak lsio_zarr_get_info
-#pragma weak lsio_zarr_itemsize
-#pragma weak lsio_zarr_count_chunks
-#pragma weak lsio_zarr_group_open
-#pragma weak lsio_zarr_group_close
-#pragma weak lsio_zarr_group_attrs
-#pragma weak lsio_zarr_group_format
-#pragma weak lsio_zarr_group_count
-#pragma weak lsio_zarr_group_name
-#pragma weak lsio_zarr_group_kind
-#pragma weak lsio_zarr_group_open_array
 
 static void usage(FILE *f)
 {
@@ -151,9 +136,13 @@ static int print_group(lsio_zarr_group *g, const char *url, const char *label, i
             free(sub);
         }
         if (err < 0) {
-            printf("%*s  %s  (unreadable)\n", ind, "", name);
+            /* A member LSIO cannot read (an unknown codec or data type) is
+             * described as such; anything else is a failure. */
+            printf("%*s  %s  (%s)\n", ind, "", name,
+                   err == -LSIO_EUNSUPPORTED ? "unsupported" : "unreadable");
             cli_fail("info", err, name);
-            rc = 1;
+            if (err != -LSIO_EUNSUPPORTED)
+                rc = 1;
         }
     }
     return rc;
@@ -256,8 +245,11 @@ static cJSON *json_group(lsio_zarr_group *g, const char *url, const lsio_zarr_op
             item = cJSON_CreateObject();
             const char *msg = lsio_last_error();
             cJSON_AddStringToObject(item, "error", msg && *msg ? msg : lsio_strerror(err));
+            if (err == -LSIO_EUNSUPPORTED)
+                cJSON_AddBoolToObject(item, "unsupported", 1);
             cli_fail("info", err, name);
-            *rc = 1;
+            if (err != -LSIO_EUNSUPPORTED) /* see print_group */
+                *rc = 1;
         }
         cJSON_AddItemToObject(m, name, item);
     }
@@ -296,10 +288,6 @@ int cmd_info(int argc, char **argv)
     if (!url) {
         usage(stderr);
         return 2;
-    }
-    if (!lsio_zarr_probe) {
-        fprintf(stderr, "lsio info: this build has no Zarr reader yet\n");
-        return 1;
     }
     lsio_zarr_opts opts;
     if (cli_zarr_setup(&com, "info", &opts) < 0)

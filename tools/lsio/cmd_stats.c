@@ -29,15 +29,6 @@
 #include "cli.h"
 #include "lsio_zarr.h"
 
-/* Until the Zarr library lands, its absence is an error at run time. */
-#pragma weak lsio_zarr_open
-#pragma weak lsio_zarr_close
-#pragma weak lsio_zarr_get_info
-#pragma weak lsio_zarr_itemsize
-#pragma weak lsio_zarr_for_each
-#pragma weak lsio_selection_all
-#pragma weak lsio_selection_parse
-#pragma weak lsio_selection_count
 
 #define SUB 2048 /* elements per block (one shift, one partial) */
 #define LANES 8  /* independent accumulators (vectorisable) */
@@ -364,10 +355,6 @@ int cmd_stats(int argc, char **argv)
     if (!url) {
         usage(stderr);
         return 2;
-    }
-    if (!lsio_zarr_open) {
-        fprintf(stderr, "lsio stats: this build has no Zarr reader yet\n");
-        return 1;
     }
     lsio_zarr_opts opts;
     if (cli_zarr_setup(&com, "stats", &opts) < 0)

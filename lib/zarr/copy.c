@@ -1,0 +1,126 @@
+/*
+ * copy.c — moving the selected part of a decoded chunk to its place: a
+ * strided walk over up to 32 dimensions whose adjacent dimensions are merged
+ * where both sides are contiguous, so that the innermost loop is one memcpy
+ * per contiguous run (a whole chunk row or more), or a tight loop of
+ * fixed-size element moves where a side is strided (negative steps, F
+ * order). Fills (missing chunks) take the same walk with a source stride of
+ * zero. No function call per element.
+ */
+#include <string.h>
+
+#include "zarr_internal.h"
+
+void zarr_walk_init(zarr_walk *w, unsigned ndim, const uint64_t *cnt, const int64_t *ss,
+                    const int64_t *ds, size_t item)
+{
+    w->n = 0;
+    w->item = item;
+    w->total = 1;
+    for (unsigned d = 0; d < ndim; d++) {
+        w->total *= cnt[d];
+        if (cnt[d] == 1)
+            continue;
+        if (w->n > 0) {
+            unsigned p = w->n - 1;
+            /* merge d into the previous (outer) dimension when the outer
+             * one steps exactly over the inner one on both sides */
+            if (w->ss[p] == (int64_t)cnt[d] * ss[d] && w->ds[p] == (int64_t)cnt[d] * ds[d]) {
+                w->cnt[p] *= cnt[d];
+                w->ss[p] = ss[d];
+                w->ds[p] = ds[d];
+                continue;
+            }
+        }
+        w->cnt[w->n] = cnt[d];
+        w->ss[w->n] = ss[d];
+        w->ds[w->n] = ds[d];
+        w->n++;
+    }
+}
+
+int zarr_walk_contiguous(const zarr_walk *w)
+{
+    return w->n == 0 || (w->n == 1 && w->ss[0] == (int64_t)w->item &&
+                         w->ds[0] == (int64_t)w->item);
+}
+
+/* The innermost dimension: n elements. */
+static inline void run(unsigned char *dst, const unsigned char *src, uint64_t n, int64_t ss,
+                       int64_t ds, size_t item, const unsigned char *fill, int fill_zero)
+{
+    if (!src) {
+        if (fill_zero && ds == (int64_t)item) {
+            memset(dst, 0, n * item);
+            return;
+        }
+        src = fill;
+        ss = 0;
+    }
+    if (ss == (int64_t)item && ds == (int64_t)item) {
+        memcpy(dst, src, n * item);
+        return;
+    }
+    switch (item) {
+    case 1:
+        for (uint64_t i = 0; i < n; i++)
+            dst[(int64_t)i * ds] = src[(int64_t)i * ss];
+        break;
+    case 2:
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(dst + (int64_t)i * ds, src + (int64_t)i * ss, 2);
+        break;
+    case 4:
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(dst + (int64_t)i * ds, src + (int64_t)i * ss, 4);
+        break;
+    case 8:
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(dst + (int64_t)i * ds, src + (int64_t)i * ss, 8);
+        break;
+    case 16:
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(dst + (int64_t)i * ds, src + (int64_t)i * ss, 16);
+        break;
+    default:
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(dst + (int64_t)i * ds, src + (int64_t)i * ss, item);
+    }
+}
+
+void zarr_walk_copy(const zarr_walk *w, void *dstv, const void *srcv, const void *fill)
+{
+    unsigned char *dst = dstv;
+    const unsigned char *src = srcv;
+    size_t item = w->item;
+    int fill_zero = 0;
+    if (!src) {
+        fill_zero = 1;
+        for (size_t i = 0; i < item; i++)
+            fill_zero &= ((const unsigned char *)fill)[i] == 0;
+    }
+    if (w->n == 0) {
+        run(dst, src, 1, (int64_t)item, (int64_t)item, item, fill, fill_zero);
+        return;
+    }
+    unsigned in = w->n - 1;
+    uint64_t idx[ZMAX] = {0};
+    for (;;) {
+        run(dst, src, w->cnt[in], w->ss[in], w->ds[in], item, fill, fill_zero);
+        /* advance the odometer over the outer dimensions */
+        int d = (int)in - 1;
+        for (; d >= 0; d--) {
+            dst += w->ds[d];
+            if (src)
+                src += w->ss[d];
+            if (++idx[d] < w->cnt[d])
+                break;
+            dst -= w->ds[d] * (int64_t)w->cnt[d];
+            if (src)
+                src -= w->ss[d] * (int64_t)w->cnt[d];
+            idx[d] = 0;
+        }
+        if (d < 0)
+            return;
+    }
+}

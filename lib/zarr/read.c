@@ -1,0 +1,677 @@
+/*
+ * read.c — the read pipeline. A request (one or more selections, or a
+ * streaming for_each) becomes the sorted list of decode units it touches
+ * (chunks, or inner chunks of shards), grouped by stored object. The
+ * calling thread walks that list, keeping at most opts.inflight_bytes of
+ * work in flight, and submits each object to the IO layer; completions
+ * arrive through a callback on the IO threads and become decode tasks on
+ * the pool. A task decodes straight into the caller's array where the
+ * chunk equals its place there (C order, whole chunk, contiguous in the
+ * output), else into per-thread scratch and then a strided copy (copy.c).
+ * An uncompressed chunk that equals its place is read straight into the
+ * output by the IO layer, with no decode at all. A missing chunk is the
+ * fill value. Sharded objects first read their index (one ranged read),
+ * then only the inner chunks needed, in one call so that the IO layer can
+ * merge close ranges. The first error stops new submissions and is
+ * reported as "array URL chunk KEY: <what failed>".
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zarr_internal.h"
+
+#define MAX_OBJS_INFLIGHT 4096
+
+typedef struct rd rd;
+typedef struct rd_obj rd_obj;
+
+typedef struct rd_unit {
+    rd_obj *obj;
+    uint64_t key;
+    lsio_completion c;
+} rd_unit;
+
+struct rd_obj {
+    rd *r;
+    uint64_t shard;          /* linear index in the object grid */
+    size_t n, cap;           /* units */
+    rd_unit *units;
+    rd_unit one;             /* units == &one when cap == 1 */
+    lsio_completion ic;      /* shard index */
+    atomic_size_t left;
+    size_t budget;
+    int dest;                /* the one unit is read into the output */
+    rd_obj *next;            /* free list */
+    char key[LSIO_ZARR_MAX_DIMS * 21 + 8];
+    char loc[];
+};
+
+struct rd {
+    lsio_zarr_array *a;
+    const zarr_meta *m;
+    const lsio_selection *sels;
+    size_t nsel;
+    void *const *outs;
+    lsio_zarr_block_fn fn;   /* for_each */
+    void *fctx;
+    lsio_pool *pool;
+    lsio_taskgroup *tg;
+    lsio_cq *cq;
+    uint64_t *keys;
+    size_t nkeys;
+    size_t unit_bytes;
+    uint64_t unit_elems;
+    zarr_grid g;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t inflight, live;
+    uint64_t units_done;
+    rd_obj *free;
+    atomic_int err;
+    char *errmsg;
+};
+
+/* ------------------------------------------------------------ scratch */
+
+typedef struct scratch {
+    void *p[2];
+    size_t cap[2];
+} scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_free(void *v)
+{
+    scratch *s = v;
+    lsio_free_aligned(s->p[0]);
+    lsio_free_aligned(s->p[1]);
+    free(s);
+}
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+static void *scratch_get(int i, size_t n)
+{
+    pthread_once(&scratch_once, scratch_init);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s)))
+            return NULL;
+        pthread_setspecific(scratch_key, s);
+    }
+    if (s->cap[i] < n) {
+        lsio_free_aligned(s->p[i]);
+        size_t c = n < 4096 ? 4096 : n;
+        s->p[i] = lsio_alloc_aligned(64, c);
+        s->cap[i] = s->p[i] ? c : 0;
+    }
+    return s->p[i];
+}
+
+/* ------------------------------------------------------------ errors */
+
+static void fail(rd *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(rd *r, int err, const char *fmt, ...)
+{
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&r->err, &zero, err))
+        return;
+    char *msg = malloc(2048);
+    if (msg) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, 2048, fmt, ap);
+        va_end(ap);
+    }
+    r->errmsg = msg; /* read after the pipeline drained */
+    lsio_taskgroup_fail(r->tg, err);
+}
+
+/* The key of unit u of object o as it appears in messages. */
+static void unit_name(const rd *r, const rd_unit *u, char *buf, size_t cap)
+{
+    if (!r->m->sharded) {
+        snprintf(buf, cap, "%s", u->obj->key);
+        return;
+    }
+    uint64_t uc[LSIO_ZARR_MAX_DIMS];
+    zarr_key_coords(&r->g, u->key, uc);
+    int k = snprintf(buf, cap, "%s (inner chunk", u->obj->key);
+    for (unsigned d = 0; d < r->m->ndim && k > 0 && (size_t)k < cap; d++)
+        k += snprintf(buf + k, cap - (size_t)k, "%s%" PRIu64, d ? "," : " ",
+                      uc[d] % r->m->per_shard[d]);
+    if (k > 0 && (size_t)k < cap)
+        snprintf(buf + k, cap - (size_t)k, ")");
+}
+
+/* ------------------------------------------------------------ placing */
+
+/* Is the unit, placed by w at src offset 0, the whole decoded chunk laid
+ * out contiguously? Then it can be decoded into place. */
+static int whole_in_place(const rd *r, const zarr_walk *w, int64_t src_off)
+{
+    return src_off == 0 && w->total == r->unit_elems && zarr_walk_contiguous(w);
+}
+
+/* for_each: hand the unit's selected elements, packed, to fn. */
+static int emit(rd *r, const uint64_t *uc, const unsigned char *src)
+{
+    const zarr_meta *m = r->m;
+    const lsio_selection *s = &r->sels[0];
+    uint64_t cnt[LSIO_ZARR_MAX_DIMS];
+    int64_t ss[LSIO_ZARR_MAX_DIMS], ds[LSIO_ZARR_MAX_DIMS], sstr[LSIO_ZARR_MAX_DIMS], off = 0;
+    size_t item = m->itemsize;
+    zarr_chunk_strides(m, sstr);
+    for (unsigned d = 0; d < m->ndim; d++) {
+        uint64_t lo = uc[d] * m->chunks[d], hi = lo + m->chunks[d], k0 = 0;
+        if (hi > m->shape[d])
+            hi = m->shape[d];
+        uint64_t n = zarr_piece(&s->dim[d], lo, hi, &k0);
+        if (!n)
+            return 0;
+        cnt[d] = n;
+        ss[d] = s->dim[d].step * sstr[d] * (int64_t)item;
+        off += (s->dim[d].start + (int64_t)k0 * s->dim[d].step - (int64_t)lo) * sstr[d];
+    }
+    int64_t o = (int64_t)item;
+    for (int d = (int)m->ndim - 1; d >= 0; d--) {
+        ds[d] = o;
+        o *= (int64_t)cnt[d];
+    }
+    zarr_walk w;
+    zarr_walk_init(&w, m->ndim, cnt, ss, ds, item);
+    if (src && off == 0 && w.total == r->unit_elems && zarr_walk_contiguous(&w))
+        return r->fn(r->fctx, src, w.total);
+    unsigned char *buf = scratch_get(1, w.total * item);
+    if (!buf)
+        return -ENOMEM;
+    zarr_walk_copy(&w, buf, src ? src + off * (int64_t)item : NULL, m->fill);
+    return r->fn(r->fctx, buf, w.total);
+}
+
+/* ------------------------------------------------------------ tasks */
+
+static void obj_done(rd_obj *o)
+{
+    rd *r = o->r;
+    pthread_mutex_lock(&r->mu);
+    r->inflight -= o->budget;
+    r->live--;
+    r->units_done += o->n;
+    o->next = r->free;
+    r->free = o;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void unit_finish(rd_unit *u)
+{
+    lsio_completion_release(&u->c);
+    rd_obj *o = u->obj;
+    if (atomic_fetch_sub(&o->left, 1) == 1)
+        obj_done(o);
+}
+
+/* Decode (or fill) one unit and place it. */
+static void unit_work(rd_unit *u)
+{
+    rd_obj *o = u->obj;
+    rd *r = o->r;
+    const zarr_meta *m = r->m;
+    lsio_zarr_array *a = r->a;
+    if (atomic_load(&r->err))
+        return;
+    char name[LSIO_ZARR_MAX_DIMS * 42 + 64];
+    int st = u->c.status;
+    if (st < 0 && st != -ENOENT) {
+        unit_name(r, u, name, sizeof name);
+        fail(r, st, "array %s chunk %s: %s", a->url, name,
+             u->c.error ? u->c.error : lsio_strerror(st));
+        return;
+    }
+    uint64_t uc[LSIO_ZARR_MAX_DIMS];
+    zarr_key_coords(&r->g, u->key, uc);
+    const unsigned char *src = NULL;
+    if (st == -ENOENT) {
+        atomic_fetch_add(&a->st_missing, 1);
+    } else {
+        atomic_fetch_add(&a->st_read, 1);
+        atomic_fetch_add(&a->st_bytes, u->c.len);
+        atomic_fetch_add(&a->st_decoded, r->unit_bytes);
+        if (o->dest) {
+            if (u->c.len != r->unit_bytes) {
+                unit_name(r, u, name, sizeof name);
+                fail(r, -LSIO_ESIZE, "array %s chunk %s: %zu bytes, expected %zu: %s", a->url,
+                     name, u->c.len, r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
+            }
+            return;
+        }
+        /* Straight into the output when the unit is its place there. */
+        if (!r->fn && r->nsel == 1) {
+            zarr_walk w;
+            unsigned char *dst;
+            int64_t soff;
+            if (zarr_place(r->m, &r->sels[0], r->outs[0], uc, &w, &dst, &soff) && whole_in_place(r, &w, soff)) {
+                int rc = lsio_chain_decode(m->chain, u->c.data, u->c.len, dst, r->unit_bytes);
+                if (rc < 0) {
+                    unit_name(r, u, name, sizeof name);
+                    fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
+                }
+                return;
+            }
+        }
+        unsigned char *buf = scratch_get(0, r->unit_bytes);
+        if (!buf) {
+            fail(r, -ENOMEM, "array %s: no memory for a chunk of %zu bytes", a->url,
+                 r->unit_bytes);
+            return;
+        }
+        int rc = lsio_chain_decode(m->chain, u->c.data, u->c.len, buf, r->unit_bytes);
+        if (rc < 0) {
+            unit_name(r, u, name, sizeof name);
+            fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
+            return;
+        }
+        src = buf;
+    }
+    if (r->fn) {
+        int rc = emit(r, uc, src);
+        if (rc < 0)
+            fail(r, rc, "array %s: the block function failed: %s", a->url, lsio_strerror(rc));
+        return;
+    }
+    for (size_t i = 0; i < r->nsel; i++) {
+        zarr_walk w;
+        unsigned char *dst;
+        int64_t soff;
+        if (zarr_place(r->m, &r->sels[i], r->outs[i], uc, &w, &dst, &soff))
+            zarr_walk_copy(&w, dst, src ? src + soff : NULL, m->fill);
+    }
+}
+
+static void unit_task(void *arg)
+{
+    rd_unit *u = arg;
+    unit_work(u);
+    unit_finish(u);
+}
+
+/* A shard's index arrived: read the inner chunks needed. */
+static void index_task(void *arg)
+{
+    rd_obj *o = arg;
+    rd *r = o->r;
+    const zarr_meta *m = r->m;
+    int st = o->ic.status;
+    uint64_t *e = NULL;
+    lsio_range *rg = NULL;
+    size_t nr = 0;
+    if (atomic_load(&r->err))
+        goto all_done;
+    if (st == -ENOENT) { /* the whole shard is missing */
+        lsio_completion_release(&o->ic);
+        size_t n = o->n; /* o may be reused once its last unit is done */
+        rd_unit *us = o->units;
+        for (size_t i = 0; i < n; i++) {
+            us[i].c = (lsio_completion){.status = -ENOENT};
+            unit_task(&us[i]);
+        }
+        return;
+    }
+    if (st < 0) {
+        fail(r, st, "array %s shard %s: index: %s", r->a->url, o->key,
+             o->ic.error ? o->ic.error : lsio_strerror(st));
+        goto all_done;
+    }
+    e = malloc((size_t)m->n_inner * 16);
+    rg = malloc(o->n * sizeof *rg);
+    if (!e || !rg) {
+        fail(r, -ENOMEM, "array %s shard %s: no memory for the index", r->a->url, o->key);
+        goto all_done;
+    }
+    int rc = zarr_shard_index_decode(m, o->ic.data, o->ic.len, e, o->key);
+    if (rc < 0) {
+        fail(r, rc, "array %s %s", r->a->url, lsio_last_error());
+        goto all_done;
+    }
+    lsio_completion_release(&o->ic);
+    /* Missing inner chunks complete now; the others become ranges. A
+     * guard count keeps o alive until everything is submitted. */
+    atomic_fetch_add(&o->left, 1);
+    size_t nmiss = 0;
+    rd_unit *miss[64];
+    for (size_t i = 0; i < o->n; i++) {
+        rd_unit *u = &o->units[i];
+        uint64_t inner = u->key % m->n_inner, off = e[2 * inner], len = e[2 * inner + 1];
+        if (off == ZARR_SHARD_MISSING) {
+            u->c = (lsio_completion){.status = -ENOENT};
+            if (nmiss < 64)
+                miss[nmiss++] = u;
+            else
+                unit_task(u);
+            continue;
+        }
+        rg[nr++] = (lsio_range){.offset = (int64_t)off, .length = (int64_t)len,
+                                .user_data = (uint64_t)(uintptr_t)u};
+    }
+    free(e);
+    e = NULL;
+    if (nr && (rc = lsio_get_ranges(r->a->io, r->cq, o->loc, rg, nr, 0)) < 0) {
+        fail(r, rc, "array %s shard %s: %s", r->a->url, o->key, lsio_last_error());
+        for (size_t i = 0; i < nr; i++)
+            unit_finish((rd_unit *)(uintptr_t)rg[i].user_data);
+    }
+    free(rg);
+    for (size_t i = 0; i < nmiss; i++)
+        unit_task(miss[i]);
+    if (atomic_fetch_sub(&o->left, 1) == 1)
+        obj_done(o);
+    return;
+all_done:
+    free(e);
+    free(rg);
+    lsio_completion_release(&o->ic);
+    for (size_t i = 0; i < o->n; i++)
+        unit_finish(&o->units[i]);
+}
+
+/* IO completions, on an IO thread: hand over to the pool. */
+static void on_complete(void *ctx, lsio_completion *c)
+{
+    rd *r = ctx;
+    uintptr_t ud = (uintptr_t)c->user_data;
+    int rc;
+    if (ud & 1) {
+        rd_obj *o = (rd_obj *)(ud & ~(uintptr_t)1);
+        o->ic = *c;
+        rc = lsio_pool_submit(r->pool, r->tg, index_task, o);
+        if (rc < 0)
+            index_task(o);
+    } else {
+        rd_unit *u = (rd_unit *)ud;
+        u->c = *c;
+        rc = lsio_pool_submit(r->pool, r->tg, unit_task, u);
+        if (rc < 0)
+            unit_task(u);
+    }
+}
+
+/* ------------------------------------------------------------ driver */
+
+static rd_obj *obj_get(rd *r, size_t n)
+{
+    rd_obj *o = r->free;
+    if (o && o->cap >= n) {
+        r->free = o->next;
+    } else {
+        size_t loc = strlen(r->a->url) + sizeof o->key + 2;
+        o = calloc(1, sizeof *o + loc);
+        if (!o)
+            return NULL;
+        o->r = r;
+        o->cap = n;
+        o->units = n == 1 ? &o->one : malloc(n * sizeof *o->units);
+        if (!o->units) {
+            free(o);
+            return NULL;
+        }
+    }
+    o->n = n;
+    o->dest = 0;
+    atomic_store(&o->left, n);
+    return o;
+}
+
+static void obj_free_all(rd *r)
+{
+    while (r->free) {
+        rd_obj *o = r->free;
+        r->free = o->next;
+        if (o->units != &o->one)
+            free(o->units);
+        free(o);
+    }
+}
+
+/* Submit one stored object with units keys[i..j). */
+static int submit_obj(rd *r, size_t i, size_t j)
+{
+    const zarr_meta *m = r->m;
+    size_t need = (j - i) * r->unit_bytes + m->index_bytes;
+    pthread_mutex_lock(&r->mu);
+    while (r->live && (r->inflight + need > r->a->inflight || r->live >= MAX_OBJS_INFLIGHT))
+        pthread_cond_wait(&r->cv, &r->mu);
+    rd_obj *o = obj_get(r, j - i);
+    if (o) {
+        r->inflight += need;
+        r->live++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (!o)
+        return lsio_error(-ENOMEM, "array %s: no memory for a read", r->a->url);
+    o->budget = need;
+    o->shard = r->keys[i] / m->n_inner;
+    uint64_t sc[LSIO_ZARR_MAX_DIMS], s = o->shard;
+    for (int d = (int)m->ndim - 1; d >= 0; d--) {
+        sc[d] = s % r->g.nobj[d];
+        s /= r->g.nobj[d];
+    }
+    int kl = zarr_chunk_key(m, sc, o->key, sizeof o->key);
+    if (kl < 0) {
+        obj_done(o);
+        return lsio_error(kl, "array %s: chunk key too long", r->a->url);
+    }
+    size_t ul = strlen(r->a->url);
+    memcpy(o->loc, r->a->url, ul);
+    o->loc[ul] = '/';
+    memcpy(o->loc + ul + 1, o->key, (size_t)kl + 1);
+    for (size_t k = i; k < j; k++) {
+        o->units[k - i].obj = o;
+        o->units[k - i].key = r->keys[k];
+        memset(&o->units[k - i].c, 0, sizeof o->units[k - i].c);
+    }
+    lsio_range rg = {.offset = 0, .length = LSIO_TO_END};
+    if (m->sharded) {
+        rg.offset = m->index_at_start ? 0 : -(int64_t)m->index_bytes;
+        rg.length = (int64_t)m->index_bytes;
+        rg.user_data = (uint64_t)((uintptr_t)o | 1);
+    } else {
+        rg.user_data = (uint64_t)(uintptr_t)&o->units[0];
+        /* An uncompressed chunk that is its place in the output: read it
+         * there. */
+        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes) {
+            uint64_t uc[LSIO_ZARR_MAX_DIMS];
+            zarr_key_coords(&r->g, r->keys[i], uc);
+            zarr_walk w;
+            unsigned char *dst;
+            int64_t soff;
+            if (zarr_place(r->m, &r->sels[0], r->outs[0], uc, &w, &dst, &soff) && whole_in_place(r, &w, soff)) {
+                o->dest = 1;
+                rg.dest = dst;
+                rg.length = (int64_t)r->unit_bytes;
+            }
+        }
+    }
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &rg, 1, 0);
+    if (rc < 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lsio_last_error());
+        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, msg);
+        for (size_t k = 0; k < o->n; k++)
+            unit_finish(&o->units[k]);
+    }
+    return 0;
+}
+
+typedef struct progress {
+    lsio_zarr_progress_fn fn;
+    void *ctx;
+} progress;
+
+static int run(rd *r, const progress *pg)
+{
+    const zarr_meta *m = r->m;
+    lsio_zarr_array *a = r->a;
+    int rc = 0;
+    r->pool = a->pool ? a->pool : lsio_pool_default();
+    if (!r->pool)
+        return lsio_error(-ENOMEM, "array %s: no thread pool", a->url);
+    r->unit_elems = 1;
+    for (unsigned d = 0; d < m->ndim; d++)
+        r->unit_elems *= m->chunks[d];
+    r->unit_bytes = (size_t)r->unit_elems * m->itemsize;
+    /* The units to read, grouped by object. */
+    zarr_grid_init(&r->g, m);
+    if ((rc = zarr_plan_keys(&r->g, r->sels, r->nsel, &r->keys, &r->nkeys)) < 0)
+        return rc;
+    if (r->nkeys == 0)
+        return 0;
+    if ((rc = lsio_taskgroup_create(&r->tg)) < 0)
+        return rc;
+    if ((rc = lsio_cq_create(&r->cq)) < 0) {
+        lsio_taskgroup_destroy(r->tg);
+        return rc;
+    }
+    lsio_cq_set_callback(r->cq, on_complete, r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    uint64_t last = 0;
+    for (size_t i = 0; i < r->nkeys && !atomic_load(&r->err);) {
+        size_t j = i + 1;
+        uint64_t shard = r->keys[i] / m->n_inner;
+        while (j < r->nkeys && r->keys[j] / m->n_inner == shard)
+            j++;
+        if ((rc = submit_obj(r, i, j)) < 0)
+            break;
+        i = j;
+        if (pg && pg->fn && r->units_done != last) {
+            last = r->units_done;
+            pg->fn(pg->ctx, last, r->nkeys);
+        }
+    }
+    /* Drain: every object completes, then every task returns. */
+    pthread_mutex_lock(&r->mu);
+    while (r->live) {
+        if (pg && pg->fn) {
+            uint64_t d = r->units_done;
+            pthread_mutex_unlock(&r->mu);
+            if (d != last)
+                pg->fn(pg->ctx, last = d, r->nkeys);
+            pthread_mutex_lock(&r->mu);
+            if (!r->live)
+                break;
+        }
+        pthread_cond_wait(&r->cv, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    lsio_taskgroup_wait(r->tg);
+    if (pg && pg->fn && !atomic_load(&r->err))
+        pg->fn(pg->ctx, r->nkeys, r->nkeys);
+    lsio_taskgroup_destroy(r->tg);
+    lsio_cq_destroy(r->cq);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    obj_free_all(r);
+    int err = atomic_load(&r->err);
+    if (err) {
+        rc = r->errmsg ? lsio_error_set(err, r->errmsg) : err;
+        free(r->errmsg);
+    }
+    return rc;
+}
+
+static int check_sel(const lsio_zarr_array *a, const lsio_selection *s)
+{
+    if (s->ndim != a->m.ndim)
+        return lsio_error(-LSIO_ESELECTION, "array %s: selection of %u dimensions, array has %u",
+                          a->url, s->ndim, a->m.ndim);
+    for (unsigned d = 0; d < s->ndim; d++) {
+        const lsio_dim_sel *x = &s->dim[d];
+        if (!x->count)
+            continue;
+        int64_t last = x->start + (int64_t)(x->count - 1) * x->step;
+        if (x->step == 0 || x->start < 0 || last < 0 || (uint64_t)x->start >= a->m.shape[d] ||
+            (uint64_t)last >= a->m.shape[d])
+            return lsio_error(-LSIO_ESELECTION, "array %s: selection outside dimension %u",
+                              a->url, d);
+    }
+    return 0;
+}
+
+int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
+                        void *const *outs, const size_t *out_bytes)
+{
+    if (!a || (n && (!sels || !outs || !out_bytes)))
+        return lsio_error(-EINVAL, "lsio_zarr_read: NULL argument");
+    if (a->m.dtype.kind == LSIO_DT_STRING)
+        return lsio_error(-EINVAL, "array %s: variable-length strings: use lsio_zarr_read_strings",
+                          a->url);
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_sel(a, &sels[i]);
+        if (rc < 0)
+            return rc;
+        uint64_t cnt = lsio_selection_count(&sels[i]);
+        if (cnt > SIZE_MAX / a->m.itemsize || out_bytes[i] != cnt * a->m.itemsize)
+            return lsio_error(-EINVAL, "array %s: output of %zu bytes, the selection needs %" PRIu64,
+                              a->url, out_bytes[i], cnt * a->m.itemsize);
+        if (cnt && !outs[i])
+            return lsio_error(-EINVAL, "array %s: NULL output", a->url);
+    }
+    rd *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->a = a;
+    r->m = &a->m;
+    r->sels = sels;
+    r->nsel = n;
+    r->outs = outs;
+    int rc = run(r, NULL);
+    free(r->keys);
+    free(r);
+    return rc;
+}
+
+int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, size_t out_bytes)
+{
+    lsio_selection all;
+    if (!a)
+        return lsio_error(-EINVAL, "lsio_zarr_read: NULL array");
+    if (!sel) {
+        lsio_selection_all(&all, a->m.ndim, a->m.shape);
+        sel = &all;
+    }
+    return lsio_zarr_read_many(a, sel, 1, &out, &out_bytes);
+}
+
+int lsio_zarr_for_each(lsio_zarr_array *a, const lsio_selection *sel, lsio_zarr_block_fn fn,
+                       void *ctx, lsio_zarr_progress_fn progress_fn, void *pctx)
+{
+    lsio_selection all;
+    if (!a || !fn)
+        return lsio_error(-EINVAL, "lsio_zarr_for_each: NULL argument");
+    if (a->m.dtype.kind == LSIO_DT_STRING)
+        return lsio_error(-EINVAL, "array %s: for_each does not stream variable-length strings",
+                          a->url);
+    if (!sel) {
+        lsio_selection_all(&all, a->m.ndim, a->m.shape);
+        sel = &all;
+    }
+    int rc = check_sel(a, sel);
+    if (rc < 0)
+        return rc;
+    rd *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->a = a;
+    r->m = &a->m;
+    r->sels = sel;
+    r->nsel = 1;
+    r->fn = fn;
+    r->fctx = ctx;
+    progress pg = {progress_fn, pctx};
+    rc = run(r, &pg);
+    free(r->keys);
+    free(r);
+    return rc;
+}

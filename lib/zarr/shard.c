@@ -1,0 +1,44 @@
+/*
+ * shard.c — the shard index of Zarr v3 sharding_indexed: n inner chunks ×
+ * (offset, nbytes) as little-endian uint64 after the index codecs (bytes,
+ * crc32c), both all-ones for an inner chunk that is not stored. Decoding
+ * checks the checksum (through the chain) and that each stored inner chunk
+ * lies inside the shard, so a corrupt index cannot send a read astray.
+ * Kept apart (and free of IO) so that it can be fuzzed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zarr_internal.h"
+
+int zarr_shard_index_check(const uint64_t *e, uint64_t n_inner, uint64_t shard_size,
+                           const char *key)
+{
+    for (uint64_t i = 0; i < n_inner; i++) {
+        uint64_t off = e[2 * i], len = e[2 * i + 1];
+        if (off == ZARR_SHARD_MISSING && len == ZARR_SHARD_MISSING)
+            continue;
+        if (off == ZARR_SHARD_MISSING || len == ZARR_SHARD_MISSING || len > INT64_MAX ||
+            off > INT64_MAX || off + len < off || (shard_size && off + len > shard_size))
+            return lsio_error(-LSIO_EFORMAT,
+                              "shard %s: index entry %" PRIu64 " (offset %" PRIu64
+                              ", %" PRIu64 " bytes) outside the shard",
+                              key, i, off, len);
+    }
+    return 0;
+}
+
+int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len, uint64_t *entries,
+                            const char *key)
+{
+    if (len != m->index_bytes)
+        return lsio_error(-LSIO_EFORMAT, "shard %s: index of %zu bytes, expected %zu", key, len,
+                          m->index_bytes);
+    size_t want = (size_t)m->n_inner * 16;
+    int rc = lsio_chain_decode(m->index_chain, src, len, entries, want);
+    if (rc < 0)
+        return zarr_wrap(rc, "shard %s: index", key);
+    return zarr_shard_index_check(entries, m->n_inner, 0, key);
+}

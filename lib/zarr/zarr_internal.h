@@ -1,0 +1,138 @@
+/*
+ * zarr_internal.h — what the Zarr sources share and nobody else sees: the
+ * parsed metadata of an array (zarr_meta), the array handle, chunk keys,
+ * the shard index parser and the read planner's per-dimension pieces.
+ *
+ * Metadata parsing is pure (text or cJSON in, zarr_meta out, no IO), so the
+ * fuzz target and the consolidated-metadata path share it with open().
+ */
+#ifndef LSIO_ZARR_INTERNAL_H
+#define LSIO_ZARR_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <cjson/cJSON.h>
+
+#include "lsio_zarr.h"
+
+#define ZMAX LSIO_ZARR_MAX_DIMS
+
+typedef struct zarr_meta {
+    int zarr_format;
+    unsigned ndim;
+    uint64_t shape[ZMAX];
+    uint64_t chunks[ZMAX];   /* the decode unit (inner chunk when sharded) */
+    uint64_t outer[ZMAX];    /* the stored object's shape (= chunks unless sharded) */
+    int sharded;
+    lsio_dtype dtype;
+    int fortran_order;
+    char sep;                /* chunk key separator */
+    int v3_default_keys;     /* "c/..." keys */
+    char *fill_json, *attrs_json, *codecs_json;
+    char *dim_names[ZMAX];
+    unsigned char *fill;     /* one element in native order (itemsize bytes) */
+    char *fill_str;          /* STRING arrays: the fill value (UTF-8) */
+    size_t fill_str_len;
+    size_t itemsize;         /* output element size (STRING: 0) */
+    lsio_chain *chain;       /* decodes one (inner) chunk (STRING: to strings) */
+    int raw;                 /* chunk bytes are the decoded bytes as they are */
+    /* sharding */
+    lsio_chain *index_chain; /* decodes the index: inner grid × 2 uint64 */
+    size_t index_bytes;      /* encoded size of the index */
+    int index_at_start;
+    uint64_t per_shard[ZMAX]; /* inner chunks per shard, per dimension */
+    uint64_t n_inner;         /* product of per_shard */
+} zarr_meta;
+
+/* Parse metadata objects (no IO). `name` (the array's URL) goes into error
+ * messages. On failure *m is left empty (zarr_meta_free is harmless). */
+int zarr_meta_v2(zarr_meta *m, const cJSON *zarray, const cJSON *zattrs, const char *name);
+int zarr_meta_v3(zarr_meta *m, const cJSON *zarr_json, const char *name);
+/* From text: .zarray (+ optional .zattrs) or zarr.json. */
+int zarr_meta_parse_text(zarr_meta *m, int zarr_format, const char *text, size_t len,
+                         const char *attrs_text, size_t attrs_len, const char *name);
+void zarr_meta_free(zarr_meta *m);
+
+/* Parse a decoded shard index (n_inner × (offset, nbytes) little-endian
+ * uint64 after index_chain) into out[2*i], out[2*i+1], checking that every
+ * present inner chunk lies inside a shard of shard_size bytes. Returns 0,
+ * or -LSIO_EFORMAT naming `key`. */
+int zarr_shard_index_check(const uint64_t *entries, uint64_t n_inner, uint64_t shard_size,
+                           const char *key);
+/* Decode the encoded index bytes (index_bytes of them) into entries
+ * (n_inner*2 uint64, native order). */
+int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len,
+                            uint64_t *entries, const char *key);
+#define ZARR_SHARD_MISSING UINT64_MAX
+
+/* A strided copy plan (copy.c): dimensions of count > 1, outer to inner,
+ * adjacent ones merged where contiguous; strides in bytes (may be
+ * negative; 0 for a fill). */
+typedef struct zarr_walk {
+    unsigned n;
+    size_t item;
+    uint64_t total;
+    uint64_t cnt[ZMAX];
+    int64_t ss[ZMAX], ds[ZMAX];
+} zarr_walk;
+void zarr_walk_init(zarr_walk *w, unsigned ndim, const uint64_t *cnt, const int64_t *ss,
+                    const int64_t *ds, size_t item);
+/* One contiguous run on both sides (then a single memcpy does it). */
+int zarr_walk_contiguous(const zarr_walk *w);
+/* Copy (src NULL: write the fill element, item bytes, everywhere). */
+void zarr_walk_copy(const zarr_walk *w, void *dst, const void *src, const void *fill);
+
+/* The read planner (plan.c). */
+typedef struct zarr_grid {
+    const zarr_meta *m;
+    uint64_t nobj[ZMAX]; /* stored objects per dimension */
+} zarr_grid;
+void zarr_grid_init(zarr_grid *g, const zarr_meta *m);
+/* The selected positions of s inside [lo, hi): returns how many (nk) and
+ * the index k0 of the first in the selection; 0 when none. */
+uint64_t zarr_piece(const lsio_dim_sel *s, uint64_t lo, uint64_t hi, uint64_t *k0);
+/* Unit coordinates (decode grid) of a key. */
+void zarr_key_coords(const zarr_grid *g, uint64_t key, uint64_t *uc);
+/* The keys of the units the selections touch (malloc'd, caller frees),
+ * sorted and unique where several selections or shards need it. */
+int zarr_plan_keys(const zarr_grid *g, const lsio_selection *sels, size_t nsel, uint64_t **keys,
+                   size_t *nkeys);
+/* Element strides of a decoded chunk (C or F order). */
+void zarr_chunk_strides(const zarr_meta *m, int64_t *sstr);
+/* Where unit uc goes in the output `out` of selection s: a walk, the
+ * destination and the byte offset in the decoded chunk. 0 when s does not
+ * touch the unit. */
+int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uint64_t *uc,
+               zarr_walk *w, unsigned char **dst, int64_t *src_off);
+
+struct lsio_zarr_array {
+    zarr_meta m;
+    lsio_zarr_info info;
+    char *url;               /* without a trailing '/' */
+    lsio_io *io;
+    int own_io;
+    lsio_pool *pool;
+    size_t inflight;
+    atomic_uint_fast64_t st_read, st_missing, st_bytes, st_decoded;
+};
+
+/* Make an array handle from parsed metadata (takes over m). io may be
+ * shared (own_io 0). */
+int zarr_array_make(lsio_zarr_array **out, zarr_meta *m, const char *url, lsio_io *io,
+                    int own_io, const lsio_zarr_opts *opts);
+
+/* The key of the stored object at grid coordinates idx (outer grid) into
+ * buf (cap bytes); returns its length or -ENAMETOOLONG. */
+int zarr_chunk_key(const zarr_meta *m, const uint64_t *idx, char *buf, size_t cap);
+
+/* Join url and a key with one '/' (malloc'd). */
+char *zarr_join(const char *url, const char *key);
+/* Record "<fmt...>: <this thread's last message>" (or the error's name
+ * when there is none) verbatim and return rc: wraps a lower layer's
+ * message with the array or chunk it concerns. */
+int zarr_wrap(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read a whole small object into a NUL-terminated malloc'd string. */
+int zarr_read_text(lsio_io *io, const char *url, char **text, size_t *len);
+
+#endif
