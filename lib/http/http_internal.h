@@ -32,8 +32,13 @@
 
 #include "io_backend.h"
 
+/* Idle curl easy handles of synchronous requests (remote.c): reused so
+ * that a HEAD, a list page or a DELETE finds its connection alive. */
+typedef struct remote_idle remote_idle;
+
 typedef struct remote_cfg {
     int is_s3;
+    remote_idle *idle;
     unsigned max_connections; /* concurrent requests (and connections) */
     unsigned retries;         /* attempts after the first */
     unsigned timeout_ms;      /* connect timeout and stall (no bytes) limit */
@@ -60,6 +65,9 @@ typedef struct remote_cfg {
 #define LSIO_S3_MP_THRESHOLD ((uint64_t)64 << 20)
 #define LSIO_S3_MP_PART ((uint64_t)16 << 20)
 #define LSIO_S3_MP_MAX_PARTS 10000
+
+int lsio__remote_idle_create(remote_idle **out);
+void lsio__remote_idle_destroy(remote_idle *idle);
 
 /* Fill cfg from opts and (s3) the environment and ~/.aws/credentials.
  * Returns 0 or a negative error with *why set (malloc'd). */

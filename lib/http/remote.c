@@ -12,6 +12,7 @@
  * go through CURLOPT_USERNAME/PASSWORD, never in a URL.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,65 @@ int lsio__remote_err(CURLcode cc, long status)
     return -LSIO_ENET;
 }
 
+/* ------------------------------------------------------------ idle handles */
+
+#define IDLE_MAX 8
+
+struct remote_idle {
+    pthread_mutex_t mu;
+    CURL *h[IDLE_MAX];
+    unsigned n;
+};
+
+int lsio__remote_idle_create(remote_idle **out)
+{
+    remote_idle *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    pthread_mutex_init(&r->mu, NULL);
+    *out = r;
+    return 0;
+}
+
+void lsio__remote_idle_destroy(remote_idle *r)
+{
+    if (!r)
+        return;
+    for (unsigned i = 0; i < r->n; i++)
+        curl_easy_cleanup(r->h[i]);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+static CURL *idle_take(remote_idle *r)
+{
+    CURL *e = NULL;
+    if (r) {
+        pthread_mutex_lock(&r->mu);
+        if (r->n)
+            e = r->h[--r->n];
+        pthread_mutex_unlock(&r->mu);
+    }
+    return e ? e : curl_easy_init();
+}
+
+/* Keep e (and its connection) for the next synchronous request. */
+static void idle_give(remote_idle *r, CURL *e)
+{
+    if (r) {
+        pthread_mutex_lock(&r->mu);
+        if (r->n < IDLE_MAX) {
+            r->h[r->n++] = e;
+            e = NULL;
+        }
+        pthread_mutex_unlock(&r->mu);
+    }
+    if (e)
+        curl_easy_cleanup(e);
+}
+
+/* ---------------------------------------------------------- sync requests */
+
 typedef struct sync_body {
     char *p;
     size_t n, cap;
@@ -223,7 +283,7 @@ int lsio__remote_sync_send(const remote_cfg *cfg, const char *method, const char
                            const void *send, size_t send_len, const char *send_type,
                            char **body, size_t *body_len, long *status, int64_t *length)
 {
-    CURL *e = curl_easy_init();
+    CURL *e = idle_take(cfg->idle);
     if (!e)
         return lsio_error(-ENOMEM, "%s %s", method, url);
     uint64_t t0 = lsio_now_ns();
@@ -303,6 +363,7 @@ int lsio__remote_sync_send(const remote_cfg *cfg, const char *method, const char
             free(b.p);
         }
     }
-    curl_easy_cleanup(e);
+    curl_easy_reset(e); /* drops our pointers (error buffer, body); keeps the connection */
+    idle_give(cfg->idle, e);
     return rc;
 }

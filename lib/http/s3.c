@@ -111,6 +111,10 @@ int lsio__remote_cfg_init(remote_cfg *cfg, int is_s3, const lsio_io_opts *o, cha
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->is_s3 = is_s3;
+    if (lsio__remote_idle_create(&cfg->idle) < 0) {
+        *why = strdup("out of memory");
+        return -ENOMEM;
+    }
     cfg->max_connections = o && o->max_connections ? o->max_connections : 32;
     cfg->retries = o && o->retries ? o->retries : 5;
     cfg->timeout_ms = o && o->timeout_ms ? o->timeout_ms : 30000;
@@ -167,6 +171,7 @@ int lsio__remote_cfg_init(remote_cfg *cfg, int is_s3, const lsio_io_opts *o, cha
 
 void lsio__remote_cfg_free(remote_cfg *cfg)
 {
+    lsio__remote_idle_destroy(cfg->idle);
     free(cfg->region);
     free(cfg->endpoint);
     free(cfg->key_id);
