@@ -98,13 +98,8 @@ int lsio_zwrite_create(lsio_zwrite_array **out, const char *url, const lsio_zwri
     if (rc < 0)
         return rc;
     rc = zw_adopt_spec(a, spec);
-    if (rc < 0 && !*lsio_last_error())
-        lsio_error(rc, "array %s", a->url);
-    else if (rc < 0) {
-        char *m = lsio_error_msg(rc, "array %s: %s", a->url, lsio_last_error());
-        lsio_error_set(rc, m ? m : "");
-        free(m);
-    }
+    if (rc < 0)
+        zw_error_wrap(rc, "array %s", a->url);
     int fmt = 0, is_array = 0, any = 0;
     if (rc == 0)
         rc = zw_probe(a->io, a->url, &fmt, &is_array);

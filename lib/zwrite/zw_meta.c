@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,24 @@
 #include "zw_internal.h"
 
 #define DEFAULT_INDEX_CODECS "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}]"
+
+int zw_error_wrap(int err, const char *fmt, ...)
+{
+    char pre[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    const char *last = lsio_last_error();
+    size_t n = strlen(pre) + strlen(last) + 64;
+    char *m = malloc(n);
+    if (!m)
+        return err;
+    snprintf(m, n, "%s: %s", pre, *last ? last : lsio_strerror(err));
+    lsio_error_set(err, m);
+    free(m);
+    return err;
+}
 
 char *zw_join(const char *url, const char *name)
 {
@@ -354,7 +373,7 @@ static int put_doc(lsio_zwrite_array *a, const char *name, cJSON *doc)
     char *loc = zw_join(a->url, name);
     int rc = txt && loc ? lsio_write(a->io, loc, txt, strlen(txt), a->opts.put_flags) : -ENOMEM;
     if (rc < 0)
-        lsio_error(rc, "array %s: write %s: %s", a->url, name, lsio_last_error());
+        zw_error_wrap(rc, "array %s: write %s", a->url, name);
     free(txt);
     free(loc);
     return rc;

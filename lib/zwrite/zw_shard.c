@@ -94,9 +94,9 @@ static void inner_pieces(void *ctx, size_t begin, size_t end)
             sh_fail(c, -ENOMEM);
             break;
         }
-        char key[256];
-        int rc = zw_merge_chunk(c->w, &p, p.full ? NULL : old, oldlen, chunk, a->spec.chunks,
-                                zw_ctx_key(c->w, ic, key, sizeof key));
+        char key[48];
+        snprintf(key, sizeof key, "inner chunk %zu", i);
+        int rc = zw_merge_chunk(c->w, &p, p.full ? NULL : old, oldlen, chunk, a->spec.chunks, key);
         if (rc == 0 && (a->opts.write_empty_chunks ||
                         !zw_all_fill(a, chunk, a->chunk_bytes / a->itemsize))) {
             rc = lsio_chain_encode(a->chain, chunk, a->chunk_bytes, &c->enc[i], &c->len[i]);

@@ -214,12 +214,9 @@ static void job_end(zw_job *j)
 
 static void job_fail(zw_job *j, int err, const char *what)
 {
-    const char *m = lsio_last_error();
-    char *msg = lsio_error_msg(err, "array %s %s %s (%s): %s%s%s", j->w->a->url,
-                               j->w->a->sharded ? "shard" : "chunk", j->key, j->loc ? j->loc : "",
-                               what, m && *m ? ": " : "", m && *m ? m : "");
-    ctx_fail(j->w, err, msg);
-    free(msg);
+    zw_error_wrap(err, "array %s %s %s (%s): %s", j->w->a->url,
+                  j->w->a->sharded ? "shard" : "chunk", j->key, j->loc ? j->loc : "", what);
+    ctx_fail(j->w, err, lsio_last_error());
 }
 
 /* The put of a job finished (IO thread). */
@@ -249,11 +246,7 @@ int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t ol
     if (!p->full && old) {
         int rc = lsio_chain_decode(a->chain, old, oldlen, chunk, a->chunk_bytes);
         if (rc < 0) {
-            char *m = lsio_error_msg(rc, "array %s chunk %s: decode: %s", a->url, key,
-                                     lsio_last_error());
-            lsio_error_set(rc, m ? m : "decode");
-            free(m);
-            return rc;
+            return zw_error_wrap(rc, "decode %s", key ? key : "chunk");
         }
     } else if (padded) {
         zw_fill_elems(a, chunk, nel);
@@ -311,7 +304,7 @@ static void job_run(void *arg)
         rc = zw_build_shard(w, j->g, old, oldlen, &j->enc, &j->enclen);
     } else {
         void *chunk = malloc(a->chunk_bytes ? a->chunk_bytes : 1);
-        rc = chunk ? zw_merge_chunk(w, &p, old, oldlen, chunk, a->spec.chunks, j->key) : -ENOMEM;
+        rc = chunk ? zw_merge_chunk(w, &p, old, oldlen, chunk, a->spec.chunks, NULL) : -ENOMEM;
         if (rc == 0 && (a->opts.write_empty_chunks ||
                         !zw_all_fill(a, chunk, a->chunk_bytes / a->itemsize))) {
             rc = lsio_chain_encode(a->chain, chunk, a->chunk_bytes, &j->enc, &j->enclen);
@@ -321,7 +314,7 @@ static void job_run(void *arg)
     }
     lsio_buf_release(ob);
     if (rc < 0) {
-        job_fail(j, rc, "encode");
+        job_fail(j, rc, "build");
         job_end(j);
         return;
     }
