@@ -305,10 +305,8 @@ static int make_codec(lsio_codec **out, const char *id, const cJSON *cfg, const 
         return -ENOMEM;
     int rc = lsio_codec_create(out, id, js);
     free(js);
-    if (rc == -LSIO_EUNSUPPORTED)
-        return lsio_error(rc, "array %s: codec \"%s\"", name, id);
     if (rc < 0)
-        return zarr_wrap(rc, "array %s: codec \"%s\"", name, id);
+        return zarr_wrap(rc, "array %s", name);
     return 0;
 }
 
