@@ -19,7 +19,7 @@
 
 static inline void zt_mkdirs(const char *path)
 {
-    char buf[4096];
+    char buf[8192];
     snprintf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
@@ -33,8 +33,9 @@ static inline void zt_mkdirs(const char *path)
 /* Write data to dir/name (directories made as needed). */
 static inline void zt_write(const char *dir, const char *name, const void *data, size_t len)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char path[8192];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path - 1)
+        exit(1);
     char *slash = strrchr(path, '/');
     *slash = 0;
     zt_mkdirs(path);
