@@ -1,0 +1,811 @@
+/*
+ * _array.c — the Array type of lsio._lsio: one open Zarr array
+ * (lsio_zarr_array) with numpy-style indexing.
+ *
+ * A key (ints, slices with steps, negative indices, one Ellipsis) becomes an
+ * lsio_selection with Python's own slice arithmetic (PySlice_AdjustIndices),
+ * so results match numpy's exactly; ints out of range raise IndexError like
+ * numpy. The output numpy array is allocated here (or given by the caller
+ * with out=, checked for dtype, shape, C order and writability) and LSIO
+ * decodes straight into its memory with the GIL released: no extra copy.
+ * STRING (variable-length UTF-8) arrays read into object arrays of str.
+ */
+#include "_lsio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- lifetime */
+
+static PyArray_Descr *descr_for(lsio_dtype d)
+{
+    char buf[32];
+    switch (d.kind) {
+    case LSIO_DT_BOOL: snprintf(buf, sizeof buf, "?"); break;
+    case LSIO_DT_INT: snprintf(buf, sizeof buf, "i%u", d.size); break;
+    case LSIO_DT_UINT: snprintf(buf, sizeof buf, "u%u", d.size); break;
+    case LSIO_DT_FLOAT: snprintf(buf, sizeof buf, "f%u", d.size); break;
+    case LSIO_DT_COMPLEX: snprintf(buf, sizeof buf, "c%u", d.size); break;
+    case LSIO_DT_BYTES: snprintf(buf, sizeof buf, "S%u", d.size); break;
+    case LSIO_DT_UNICODE: snprintf(buf, sizeof buf, "U%u", d.size / 4); break;
+    case LSIO_DT_STRING: snprintf(buf, sizeof buf, "O"); break;
+    default:
+        PyErr_Format(lsio_py_Error, "data type kind %d has no numpy equivalent", (int)d.kind);
+        return NULL;
+    }
+    PyObject *s = PyUnicode_FromString(buf);
+    if (!s)
+        return NULL;
+    PyArray_Descr *descr = NULL;
+    int ok = PyArray_DescrConverter(s, &descr);
+    Py_DECREF(s);
+    return ok ? descr : NULL;
+}
+
+PyObject *lsio_py_array_new(lsio_zarr_array *a, LsioBackend *backend)
+{
+    LsioArray *s = PyObject_New(LsioArray, &LsioArray_Type);
+    if (!s) {
+        lsio_zarr_close(a);
+        return NULL;
+    }
+    s->a = a;
+    s->info = lsio_zarr_get_info(a);
+    Py_INCREF(backend);
+    s->backend = backend;
+    s->busy = 0;
+    s->closed = 0;
+    s->attrs = s->codecs = NULL;
+    s->is_string = s->info->dtype.kind == LSIO_DT_STRING;
+    s->itemsize = lsio_zarr_itemsize(a);
+    s->url = PyUnicode_FromString(s->info->url ? s->info->url : "");
+    s->descr = descr_for(s->info->dtype);
+    if (!s->url || !s->descr) {
+        Py_DECREF(s);
+        return NULL;
+    }
+    if (!s->is_string && (size_t)s->descr->elsize != s->itemsize) {
+        PyErr_Format(lsio_py_Error, "array %s: element size %zu does not match numpy's %d",
+                     s->info->url, s->itemsize, (int)s->descr->elsize);
+        Py_DECREF(s);
+        return NULL;
+    }
+    return (PyObject *)s;
+}
+
+static void array_release(LsioArray *s)
+{
+    lsio_zarr_close(s->a);
+    s->a = NULL;
+    s->info = NULL;
+    Py_CLEAR(s->backend);
+}
+
+static void array_dealloc(LsioArray *s)
+{
+    array_release(s);
+    Py_XDECREF(s->descr);
+    Py_XDECREF(s->attrs);
+    Py_XDECREF(s->codecs);
+    Py_XDECREF(s->url);
+    PyObject_Free(s);
+}
+
+static int check_open(LsioArray *s)
+{
+    if (s->closed || !s->a) {
+        PyErr_SetString(PyExc_ValueError, "operation on a closed lsio array");
+        return -1;
+    }
+    return 0;
+}
+
+/* Bracket a call made without the GIL: the handle stays until leave(). */
+static int enter(LsioArray *s)
+{
+    if (check_open(s) < 0)
+        return -1;
+    s->busy++;
+    return 0;
+}
+
+static void leave(LsioArray *s)
+{
+    if (--s->busy == 0 && s->closed)
+        array_release(s);
+}
+
+static PyObject *array_close(LsioArray *s, PyObject *unused)
+{
+    (void)unused;
+    s->closed = 1;
+    if (s->busy == 0)
+        array_release(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *array_enter(LsioArray *s, PyObject *unused)
+{
+    (void)unused;
+    if (check_open(s) < 0)
+        return NULL;
+    Py_INCREF(s);
+    return (PyObject *)s;
+}
+
+static PyObject *array_exit(LsioArray *s, PyObject *args)
+{
+    (void)args;
+    return array_close(s, NULL);
+}
+
+/* ------------------------------------------------------------ selections */
+
+static int is_ellipsis(PyObject *o) { return o == Py_Ellipsis; }
+
+/* Turn a numpy-style key into sel. -1 with an exception on failure. */
+static int key_to_sel(LsioArray *s, PyObject *key, lsio_selection *sel)
+{
+    const lsio_zarr_info *in = s->info;
+    unsigned ndim = in->ndim;
+    if (key == Py_None) {
+        lsio_selection_all(sel, ndim, in->shape);
+        return 0;
+    }
+    if (PyUnicode_Check(key)) {
+        const char *t = PyUnicode_AsUTF8(key);
+        if (!t)
+            return -1;
+        int rc = lsio_selection_parse(t, ndim, in->shape, sel);
+        if (rc < 0) {
+            lsio_py_raise(rc, t);
+            return -1;
+        }
+        return 0;
+    }
+    PyObject *items = PyTuple_Check(key) ? (Py_INCREF(key), key) : PyTuple_Pack(1, key);
+    if (!items)
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(items), nell = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        nell += is_ellipsis(PyTuple_GET_ITEM(items, i));
+    if (nell > 1) {
+        PyErr_SetString(PyExc_IndexError, "an index can only have a single ellipsis ('...')");
+        goto fail;
+    }
+    if (n - nell > (Py_ssize_t)ndim) {
+        PyErr_Format(PyExc_IndexError,
+                     "too many indices for array: array is %u-dimensional, but %zd were indexed",
+                     ndim, n - nell);
+        goto fail;
+    }
+    memset(sel, 0, sizeof *sel);
+    sel->ndim = ndim;
+    unsigned d = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *it = PyTuple_GET_ITEM(items, i);
+        if (is_ellipsis(it)) {
+            unsigned fill = ndim - (unsigned)(n - 1);
+            for (unsigned k = 0; k < fill; k++, d++)
+                sel->dim[d] = (lsio_dim_sel){0, 1, in->shape[d], 0};
+            continue;
+        }
+        Py_ssize_t len = (Py_ssize_t)in->shape[d];
+        if (PySlice_Check(it)) {
+            Py_ssize_t start, stop, step;
+            if (PySlice_Unpack(it, &start, &stop, &step) < 0)
+                goto fail;
+            Py_ssize_t cnt = PySlice_AdjustIndices(len, &start, &stop, step);
+            sel->dim[d] = (lsio_dim_sel){cnt ? start : 0, step, (uint64_t)cnt, 0};
+        } else if (!PyBool_Check(it) && PyIndex_Check(it)) {
+            Py_ssize_t v = PyNumber_AsSsize_t(it, PyExc_IndexError);
+            if (v == -1 && PyErr_Occurred())
+                goto fail;
+            Py_ssize_t w = v < 0 ? v + len : v;
+            if (w < 0 || w >= len) {
+                PyErr_Format(PyExc_IndexError, "index %zd is out of bounds for axis %u with size %zd",
+                             v, d, len);
+                goto fail;
+            }
+            sel->dim[d] = (lsio_dim_sel){w, 1, 1, 1};
+        } else {
+            PyErr_Format(PyExc_IndexError,
+                         "only integers, slices (`:`) and ellipsis (`...`) are valid indices "
+                         "of an lsio array (got %.100s)",
+                         Py_TYPE(it)->tp_name);
+            goto fail;
+        }
+        d++;
+    }
+    for (; d < ndim; d++)
+        sel->dim[d] = (lsio_dim_sel){0, 1, in->shape[d], 0};
+    Py_DECREF(items);
+    return 0;
+fail:
+    Py_DECREF(items);
+    return -1;
+}
+
+static unsigned sel_dims(const lsio_selection *sel, npy_intp *dims)
+{
+    uint64_t sh[LSIO_ZARR_MAX_DIMS];
+    unsigned nd = lsio_selection_shape(sel, sh);
+    for (unsigned i = 0; i < nd; i++)
+        dims[i] = (npy_intp)sh[i];
+    return nd;
+}
+
+static PyObject *dims_tuple(unsigned nd, const npy_intp *dims)
+{
+    PyObject *t = PyTuple_New(nd);
+    for (unsigned i = 0; t && i < nd; i++) {
+        PyObject *v = PyLong_FromSsize_t(dims[i]);
+        if (!v) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+/* A new output array for sel, or the caller's `out` after checking it.
+ * New reference. */
+static PyArrayObject *output_for(LsioArray *s, const lsio_selection *sel, PyObject *out)
+{
+    npy_intp dims[LSIO_ZARR_MAX_DIMS];
+    unsigned nd = sel_dims(sel, dims);
+    if (!out || out == Py_None) {
+        Py_INCREF(s->descr);
+        return (PyArrayObject *)PyArray_Empty((int)nd, dims, s->descr, 0);
+    }
+    if (!PyArray_Check(out)) {
+        PyErr_Format(PyExc_TypeError, "out must be a numpy.ndarray, not %.100s",
+                     Py_TYPE(out)->tp_name);
+        return NULL;
+    }
+    PyArrayObject *o = (PyArrayObject *)out;
+    if (!PyArray_EquivTypes(PyArray_DESCR(o), s->descr)) {
+        PyErr_Format(PyExc_TypeError, "out has dtype %S but the array reads as %S",
+                     (PyObject *)PyArray_DESCR(o), (PyObject *)s->descr);
+        return NULL;
+    }
+    int same = PyArray_NDIM(o) == (int)nd;
+    for (unsigned i = 0; same && i < nd; i++)
+        same = PyArray_DIMS(o)[i] == dims[i];
+    if (!same) {
+        PyObject *want = dims_tuple(nd, dims);
+        PyObject *have = dims_tuple((unsigned)PyArray_NDIM(o), PyArray_DIMS(o));
+        if (want && have)
+            PyErr_Format(PyExc_ValueError, "out has shape %S but the selection has shape %S", have,
+                         want);
+        Py_XDECREF(want);
+        Py_XDECREF(have);
+        return NULL;
+    }
+    if (!PyArray_IS_C_CONTIGUOUS(o)) {
+        PyErr_SetString(PyExc_ValueError, "out must be C-contiguous");
+        return NULL;
+    }
+    if (!PyArray_ISWRITEABLE(o)) {
+        PyErr_SetString(PyExc_ValueError, "out is read-only");
+        return NULL;
+    }
+    Py_INCREF(o);
+    return o;
+}
+
+/* ----------------------------------------------------------------- reads */
+
+/* Read sel into o (STRING arrays: an object array). Needs enter(). */
+static int read_strings_into(LsioArray *s, const lsio_selection *sel, PyArrayObject *o)
+{
+    uint64_t *off = NULL, count = 0;
+    char *bytes = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = lsio_zarr_read_strings(s->a, sel, &off, &bytes, &count);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        lsio_py_raise(rc, PyUnicode_AsUTF8(s->url));
+        return -1;
+    }
+    int ret = 0;
+    if ((npy_intp)count != PyArray_SIZE(o)) {
+        PyErr_Format(lsio_py_Error, "array %U: %llu strings read for %zd elements", s->url,
+                     (unsigned long long)count, (Py_ssize_t)PyArray_SIZE(o));
+        ret = -1;
+    }
+    PyObject **items = (PyObject **)PyArray_DATA(o);
+    for (uint64_t i = 0; ret == 0 && i < count; i++) {
+        PyObject *u = PyUnicode_DecodeUTF8(bytes + off[i], (Py_ssize_t)(off[i + 1] - off[i]),
+                                           "surrogateescape");
+        if (!u) {
+            ret = -1;
+            break;
+        }
+        PyObject *old = items[i];
+        items[i] = u;
+        Py_XDECREF(old);
+    }
+    free(off);
+    free(bytes);
+    return ret;
+}
+
+static int read_into(LsioArray *s, const lsio_selection *sel, PyArrayObject *o)
+{
+    if (PyArray_SIZE(o) == 0)
+        return 0;
+    if (s->is_string)
+        return read_strings_into(s, sel, o);
+    void *data = PyArray_DATA(o);
+    size_t nbytes = (size_t)PyArray_NBYTES(o);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = lsio_zarr_read(s->a, sel, data, nbytes);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        lsio_py_raise(rc, PyUnicode_AsUTF8(s->url));
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *read_key(LsioArray *s, PyObject *key, PyObject *out)
+{
+    if (enter(s) < 0)
+        return NULL;
+    lsio_selection sel;
+    PyArrayObject *o = NULL;
+    if (key_to_sel(s, key, &sel) == 0 && (o = output_for(s, &sel, out)) && read_into(s, &sel, o) < 0)
+        Py_CLEAR(o);
+    leave(s);
+    return (PyObject *)o;
+}
+
+static PyObject *array_subscript(LsioArray *s, PyObject *key)
+{
+    if (PyUnicode_Check(key)) {
+        PyErr_SetString(PyExc_IndexError, "an lsio array cannot be indexed by a str "
+                                          "(use read(\"0:10, :\") for text selections)");
+        return NULL;
+    }
+    return read_key(s, key, NULL);
+}
+
+static PyObject *array_read(LsioArray *s, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"selection", "out", NULL};
+    PyObject *key = Py_None, *out = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:read", kw, &key, &out))
+        return NULL;
+    return read_key(s, key, out);
+}
+
+static PyObject *array_read_many(LsioArray *s, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"selections", "outs", NULL};
+    PyObject *keys, *outs_arg = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:read_many", kw, &keys, &outs_arg))
+        return NULL;
+    if (enter(s) < 0)
+        return NULL;
+    PyObject *seq = NULL, *oseq = NULL, *result = NULL;
+    lsio_selection *sels = NULL, *live = NULL;
+    void **ptrs = NULL;
+    size_t *sizes = NULL;
+    if (!(seq = PySequence_Fast(keys, "read_many: selections must be a sequence")))
+        goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (outs_arg != Py_None) {
+        if (!(oseq = PySequence_Fast(outs_arg, "read_many: outs must be a sequence")))
+            goto done;
+        if (PySequence_Fast_GET_SIZE(oseq) != n) {
+            PyErr_Format(PyExc_ValueError, "read_many: %zd outs for %zd selections",
+                         PySequence_Fast_GET_SIZE(oseq), n);
+            goto done;
+        }
+    }
+    size_t alloc = n > 0 ? (size_t)n : 1;
+    sels = PyMem_Malloc(alloc * sizeof *sels);
+    live = PyMem_Malloc(alloc * sizeof *live);
+    ptrs = PyMem_Malloc(alloc * sizeof *ptrs);
+    sizes = PyMem_Malloc(alloc * sizeof *sizes);
+    if (!sels || !live || !ptrs || !sizes || !(result = PyList_New(n))) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    size_t nlive = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (key_to_sel(s, PySequence_Fast_GET_ITEM(seq, i), &sels[i]) < 0)
+            goto fail;
+        PyArrayObject *o = output_for(s, &sels[i], oseq ? PySequence_Fast_GET_ITEM(oseq, i) : NULL);
+        if (!o)
+            goto fail;
+        PyList_SET_ITEM(result, i, (PyObject *)o);
+        if (PyArray_SIZE(o) > 0) {
+            live[nlive] = sels[i];
+            ptrs[nlive] = PyArray_DATA(o);
+            sizes[nlive++] = (size_t)PyArray_NBYTES(o);
+        }
+    }
+    if (s->is_string) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (read_into(s, &sels[i], (PyArrayObject *)PyList_GET_ITEM(result, i)) < 0)
+                goto fail;
+    } else if (nlive > 0) {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = lsio_zarr_read_many(s->a, live, nlive, ptrs, sizes);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) {
+            lsio_py_raise(rc, PyUnicode_AsUTF8(s->url));
+            goto fail;
+        }
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    PyMem_Free(sels);
+    PyMem_Free(live);
+    PyMem_Free(ptrs);
+    PyMem_Free(sizes);
+    Py_XDECREF(seq);
+    Py_XDECREF(oseq);
+    leave(s);
+    return result;
+}
+
+static PyObject *array_array(LsioArray *s, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"dtype", "copy", NULL};
+    PyObject *dtype = Py_None, *copy = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:__array__", kw, &dtype, &copy))
+        return NULL;
+    PyObject *a = read_key(s, Py_None, NULL);
+    if (!a || dtype == Py_None)
+        return a;
+    PyObject *r = PyObject_CallMethod(a, "astype", "O", dtype);
+    Py_DECREF(a);
+    return r;
+}
+
+static PyObject *array_stats(LsioArray *s, PyObject *unused)
+{
+    (void)unused;
+    if (check_open(s) < 0)
+        return NULL;
+    lsio_zarr_stats st;
+    lsio_zarr_stats_get(s->a, &st);
+    return Py_BuildValue("{sKsKsKsK}", "chunks_read", (unsigned long long)st.chunks_read,
+                         "chunks_missing", (unsigned long long)st.chunks_missing, "bytes_read",
+                         (unsigned long long)st.bytes_read, "bytes_decoded",
+                         (unsigned long long)st.bytes_decoded);
+}
+
+static PyObject *array_reduce(LsioArray *s, PyObject *unused)
+{
+    (void)unused;
+    if (check_open(s) < 0)
+        return NULL;
+    PyObject *mod = PyImport_ImportModule("lsio");
+    PyObject *fn = mod ? PyObject_GetAttrString(mod, "_reopen") : NULL;
+    Py_XDECREF(mod);
+    if (!fn)
+        return NULL;
+    PyObject *r = Py_BuildValue("(O(OO))", fn, s->url, s->backend->kwargs);
+    Py_DECREF(fn);
+    return r;
+}
+
+
+/* ------------------------------------------------------------ attributes */
+
+static PyObject *u64_tuple(unsigned n, const uint64_t *v)
+{
+    PyObject *t = PyTuple_New(n);
+    for (unsigned i = 0; t && i < n; i++) {
+        PyObject *x = PyLong_FromUnsignedLongLong(v[i]);
+        if (!x) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, x);
+    }
+    return t;
+}
+
+static PyObject *get_shape(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return u64_tuple(s->info->ndim, s->info->shape);
+}
+
+static PyObject *get_chunks(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return u64_tuple(s->info->ndim, s->info->chunks);
+}
+
+static PyObject *get_shards(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    if (s->info->ndim == 0 || s->info->shards[0] == 0)
+        Py_RETURN_NONE;
+    return u64_tuple(s->info->ndim, s->info->shards);
+}
+
+static PyObject *get_dtype(LsioArray *s, void *c)
+{
+    (void)c;
+    Py_INCREF(s->descr);
+    return (PyObject *)s->descr;
+}
+
+static PyObject *get_ndim(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyLong_FromUnsignedLong(s->info->ndim);
+}
+
+static uint64_t n_elements(const LsioArray *s)
+{
+    uint64_t n = 1;
+    for (unsigned i = 0; i < s->info->ndim; i++)
+        n *= s->info->shape[i];
+    return n;
+}
+
+static PyObject *get_size(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyLong_FromUnsignedLongLong(n_elements(s));
+}
+
+static PyObject *get_nbytes(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyLong_FromUnsignedLongLong(n_elements(s) * (uint64_t)s->descr->elsize);
+}
+
+static PyObject *get_nchunks(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyLong_FromUnsignedLongLong(s->info->nchunks);
+}
+
+static PyObject *get_url(LsioArray *s, void *c)
+{
+    (void)c;
+    Py_INCREF(s->url);
+    return s->url;
+}
+
+static PyObject *get_zarr_format(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyLong_FromLong(s->info->zarr_format);
+}
+
+static PyObject *get_order(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyUnicode_FromString(s->info->fortran_order ? "F" : "C");
+}
+
+static PyObject *get_attrs(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    if (!s->attrs && !(s->attrs = lsio_py_json(s->info->attrs_json ? s->info->attrs_json : "{}")))
+        return NULL;
+    /* a copy: callers may change what they get */
+    return PyDict_Check(s->attrs) ? PyDict_Copy(s->attrs) : (Py_INCREF(s->attrs), s->attrs);
+}
+
+static PyObject *get_codecs(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    if (!s->codecs && !(s->codecs = lsio_py_json(s->info->codecs_json)))
+        return NULL;
+    PyObject *copy = PyImport_ImportModule("copy");
+    if (!copy)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(copy, "deepcopy", "O", s->codecs);
+    Py_DECREF(copy);
+    return r;
+}
+
+static PyObject *get_fill_value(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    const char *fj = s->info->fill_value_json;
+    if (!fj || !strcmp(fj, "null"))
+        Py_RETURN_NONE;
+    if (s->is_string)
+        return lsio_py_json(fj);
+    void *buf = PyMem_Calloc(1, s->itemsize ? s->itemsize : 1);
+    if (!buf)
+        return PyErr_NoMemory();
+    lsio_zarr_fill_value(s->a, buf);
+    PyObject *r = PyArray_Scalar(buf, s->descr, NULL);
+    PyMem_Free(buf);
+    return r;
+}
+
+static PyObject *get_dimension_names(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    unsigned nd = s->info->ndim;
+    int any = 0;
+    for (unsigned i = 0; i < nd; i++)
+        any |= s->info->dimension_names[i] != NULL;
+    if (!any)
+        Py_RETURN_NONE;
+    PyObject *t = PyTuple_New(nd);
+    for (unsigned i = 0; t && i < nd; i++) {
+        const char *nm = s->info->dimension_names[i];
+        PyObject *x = nm ? PyUnicode_FromString(nm) : (Py_INCREF(Py_None), Py_None);
+        if (!x) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, x);
+    }
+    return t;
+}
+
+static PyObject *get_closed(LsioArray *s, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(s->closed);
+}
+
+static PyObject *get_backend(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyUnicode_FromString(lsio_io_backend_name(s->backend->io));
+}
+
+static PyObject *get_options(LsioArray *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyDict_Copy(s->backend->kwargs);
+}
+
+static Py_ssize_t array_len(LsioArray *s)
+{
+    if (check_open(s) < 0)
+        return -1;
+    if (s->info->ndim == 0) {
+        PyErr_SetString(PyExc_TypeError, "len() of a 0-d lsio array");
+        return -1;
+    }
+    return (Py_ssize_t)s->info->shape[0];
+}
+
+static PyObject *array_repr(LsioArray *s)
+{
+    if (s->closed || !s->a)
+        return PyUnicode_FromFormat("<lsio.Array %R (closed)>", s->url);
+    PyObject *shape = get_shape(s, NULL), *chunks = get_chunks(s, NULL);
+    PyObject *r = NULL;
+    if (shape && chunks)
+        r = PyUnicode_FromFormat("<lsio.Array %R shape=%S dtype=%S chunks=%S>", s->url, shape,
+                                 (PyObject *)s->descr, chunks);
+    Py_XDECREF(shape);
+    Py_XDECREF(chunks);
+    return r;
+}
+
+static PyMethodDef array_methods[] = {
+    {"read", (PyCFunction)(void (*)(void))array_read, METH_VARARGS | METH_KEYWORDS,
+     "read(selection=None, out=None) -> numpy.ndarray\n\n"
+     "Read a selection: a numpy-style key (int, slice, Ellipsis or a tuple of them), a\n"
+     "text selection (\"0:10, :, 5\") or None (everything). With out, the data lands in\n"
+     "that array (C-contiguous, writable, of this array's dtype and the selection's\n"
+     "shape; TypeError or ValueError otherwise) with no extra copy, and out is returned.\n"
+     "The GIL is released while LSIO reads and decodes."},
+    {"read_many", (PyCFunction)(void (*)(void))array_read_many, METH_VARARGS | METH_KEYWORDS,
+     "read_many(selections, outs=None) -> list of numpy.ndarray\n\n"
+     "Read several selections in one submission: every chunk they need is fetched and\n"
+     "decoded once, even where they overlap. outs, when given, holds one output array per\n"
+     "selection (checked as in read)."},
+    {"close", (PyCFunction)array_close, METH_NOARGS,
+     "close()\n\nRelease the array (at once, or when reads in progress in other threads\n"
+     "return). Later operations raise ValueError. Closing twice is harmless."},
+    {"stats", (PyCFunction)array_stats, METH_NOARGS,
+     "stats() -> dict\n\nCounters of the reads made through this array: chunks_read,\n"
+     "chunks_missing (read as the fill value), bytes_read, bytes_decoded."},
+    {"__enter__", (PyCFunction)array_enter, METH_NOARGS, "Context manager: returns self."},
+    {"__exit__", (PyCFunction)array_exit, METH_VARARGS, "Context manager: closes the array."},
+    {"__array__", (PyCFunction)(void (*)(void))array_array, METH_VARARGS | METH_KEYWORDS,
+     "__array__(dtype=None) -> numpy.ndarray\n\nThe whole array (np.asarray(a))."},
+    {"__reduce__", (PyCFunction)array_reduce, METH_NOARGS,
+     "Pickling reopens the array by URL with the same options."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef array_getset[] = {
+    {"shape", (getter)get_shape, NULL, "Shape of the array (tuple of int).", NULL},
+    {"dtype", (getter)get_dtype, NULL,
+     "numpy dtype of what reads return, in native byte order (object for variable-length "
+     "strings).",
+     NULL},
+    {"chunks", (getter)get_chunks, NULL,
+     "Chunk shape: the read unit (the inner chunks of a sharded array).", NULL},
+    {"shards", (getter)get_shards, NULL, "Shard shape of a sharded v3 array, else None.", NULL},
+    {"ndim", (getter)get_ndim, NULL, "Number of dimensions.", NULL},
+    {"size", (getter)get_size, NULL, "Number of elements.", NULL},
+    {"nbytes", (getter)get_nbytes, NULL, "Bytes of the whole array once decoded.", NULL},
+    {"nchunks", (getter)get_nchunks, NULL,
+     "Chunks in the grid (stored objects: shards when sharded).", NULL},
+    {"attrs", (getter)get_attrs, NULL, "User attributes (a new dict).", NULL},
+    {"codecs", (getter)get_codecs, NULL,
+     "Codecs as the metadata says: the v3 codecs list, or {compressor, filters} for v2.", NULL},
+    {"fill_value", (getter)get_fill_value, NULL,
+     "The fill value (a numpy scalar), or None where the metadata has none.", NULL},
+    {"zarr_format", (getter)get_zarr_format, NULL, "2 or 3.", NULL},
+    {"order", (getter)get_order, NULL,
+     "Storage order of chunks, 'C' or 'F' (reads are always C order).", NULL},
+    {"dimension_names", (getter)get_dimension_names, NULL,
+     "v3 dimension_names (tuple with None where unnamed), or None.", NULL},
+    {"url", (getter)get_url, NULL, "The array's location.", NULL},
+    {"closed", (getter)get_closed, NULL, "True once close() was called.", NULL},
+    {"backend", (getter)get_backend, NULL, "IO backend in use: uring, posix, http or s3.", NULL},
+    {"options", (getter)get_options, NULL, "The keyword options it was opened with.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMappingMethods array_as_mapping = {
+    .mp_length = (lenfunc)array_len,
+    .mp_subscript = (binaryfunc)array_subscript,
+};
+
+PyTypeObject LsioArray_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lsio.Array",
+    .tp_basicsize = sizeof(LsioArray),
+    .tp_dealloc = (destructor)array_dealloc,
+    .tp_repr = (reprfunc)array_repr,
+    .tp_as_mapping = &array_as_mapping,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A Zarr array read by LSIO (made by lsio.open or Group[name]).\n\n"
+              "a[key] reads with numpy semantics (ints, slices with steps, negative indices,\n"
+              "Ellipsis) into a new numpy array; an all-int key gives a 0-d array. Reads\n"
+              "release the GIL, so threads read in parallel. Use as a context manager or\n"
+              "call close().",
+    .tp_methods = array_methods,
+    .tp_getset = array_getset,
+};

@@ -1,0 +1,332 @@
+/*
+ * _group.c — the Group type of lsio._lsio: one open Zarr group
+ * (lsio_zarr_group) over a shared Backend. Members come from consolidated
+ * metadata when the group has it, else from a listing (the C layer decides).
+ * group[name] opens a member array (from the consolidated copy of its
+ * metadata when there is one) or a subgroup, both over the same backend;
+ * nested names ("a/b") work; a name that is not there raises KeyError.
+ */
+#include "_lsio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend)
+{
+    const char *u = PyUnicode_AsUTF8(url);
+    if (!u)
+        return NULL;
+    lsio_zarr_opts o;
+    lsio_py_backend_opts(backend, &o);
+    lsio_zarr_group *g = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = lsio_zarr_group_open(&g, u, &o);
+    Py_END_ALLOW_THREADS
+    if (rc < 0)
+        return lsio_py_raise(rc, u);
+    LsioGroup *s = PyObject_New(LsioGroup, &LsioGroup_Type);
+    if (!s) {
+        lsio_zarr_group_close(g);
+        return NULL;
+    }
+    s->g = g;
+    Py_INCREF(backend);
+    s->backend = backend;
+    Py_INCREF(url);
+    s->url = url;
+    s->attrs = NULL;
+    s->busy = 0;
+    s->closed = 0;
+    size_t n = lsio_zarr_group_count(g);
+    s->members = PyTuple_New((Py_ssize_t)n);
+    s->kinds = PyTuple_New((Py_ssize_t)n);
+    if (!s->members || !s->kinds) {
+        Py_DECREF(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *nm = PyUnicode_FromString(lsio_zarr_group_name(g, i));
+        PyObject *k = PyUnicode_FromString(
+            lsio_zarr_group_kind(g, i) == LSIO_ZARR_GROUP ? "group" : "array");
+        if (!nm || !k) {
+            Py_XDECREF(nm);
+            Py_XDECREF(k);
+            Py_DECREF(s);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(s->members, (Py_ssize_t)i, nm);
+        PyTuple_SET_ITEM(s->kinds, (Py_ssize_t)i, k);
+    }
+    return (PyObject *)s;
+}
+
+static void group_release(LsioGroup *s)
+{
+    lsio_zarr_group_close(s->g);
+    s->g = NULL;
+    Py_CLEAR(s->backend);
+}
+
+static void group_dealloc(LsioGroup *s)
+{
+    group_release(s);
+    Py_XDECREF(s->url);
+    Py_XDECREF(s->members);
+    Py_XDECREF(s->kinds);
+    Py_XDECREF(s->attrs);
+    PyObject_Free(s);
+}
+
+static int check_open(LsioGroup *s)
+{
+    if (s->closed || !s->g) {
+        PyErr_SetString(PyExc_ValueError, "operation on a closed lsio group");
+        return -1;
+    }
+    return 0;
+}
+
+/* After a call that ran with busy raised: finish a close() made meanwhile. */
+static void group_leave(LsioGroup *s)
+{
+    if (s->closed && s->busy == 0)
+        group_release(s);
+}
+
+static PyObject *group_close(LsioGroup *s, PyObject *unused)
+{
+    (void)unused;
+    s->closed = 1;
+    if (s->busy == 0)
+        group_release(s);
+    Py_RETURN_NONE;
+}
+
+/* What name is: its index in members (or -1) and its kind (MISSING when
+ * absent). Nested names are probed in the store. -1 with an exception. */
+static int member_kind(LsioGroup *s, PyObject *name, lsio_zarr_node *kind)
+{
+    *kind = LSIO_ZARR_MISSING;
+    Py_ssize_t n = PyTuple_GET_SIZE(s->members);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int eq = PyUnicode_Compare(PyTuple_GET_ITEM(s->members, i), name);
+        if (eq == -1 && PyErr_Occurred())
+            return -1;
+        if (eq == 0) {
+            *kind = PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(s->kinds, i), "group")
+                        ? LSIO_ZARR_ARRAY
+                        : LSIO_ZARR_GROUP;
+            return 0;
+        }
+    }
+    const char *nm = PyUnicode_AsUTF8(name);
+    if (!nm)
+        return -1;
+    if (!strchr(nm, '/') || nm[0] == '/' || strstr(nm, ".."))
+        return 0;
+    PyObject *sub = PyUnicode_FromFormat("%U/%s", s->url, nm);
+    if (!sub)
+        return -1;
+    lsio_zarr_opts o;
+    lsio_py_backend_opts(s->backend, &o);
+    const char *su = PyUnicode_AsUTF8(sub);
+    int fmt = 0, rc;
+    s->busy++;
+    Py_BEGIN_ALLOW_THREADS
+    rc = lsio_zarr_probe(su, &o, kind, &fmt);
+    Py_END_ALLOW_THREADS
+    s->busy--;
+    if (rc == -ENOENT) {
+        *kind = LSIO_ZARR_MISSING;
+        rc = 0;
+    }
+    if (rc < 0)
+        lsio_py_raise(rc, su);
+    Py_DECREF(sub);
+    return rc < 0 ? -1 : 0;
+}
+
+static PyObject *group_subscript(LsioGroup *s, PyObject *name)
+{
+    if (check_open(s) < 0)
+        return NULL;
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "group member names are str, not %.100s",
+                     Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    lsio_zarr_node kind;
+    if (member_kind(s, name, &kind) < 0)
+        return NULL;
+    PyObject *r = NULL;
+    if (kind == LSIO_ZARR_MISSING) {
+        PyErr_SetObject(PyExc_KeyError, name);
+    } else if (kind == LSIO_ZARR_GROUP) {
+        PyObject *sub = PyUnicode_FromFormat("%U/%U", s->url, name);
+        if (sub) {
+            s->busy++;
+            r = lsio_py_group_new(sub, s->backend);
+            s->busy--;
+            Py_DECREF(sub);
+        }
+    } else {
+        const char *nm = PyUnicode_AsUTF8(name);
+        lsio_zarr_array *a = NULL;
+        int rc;
+        s->busy++;
+        LsioBackend *b = s->backend;
+        Py_INCREF(b);
+        Py_BEGIN_ALLOW_THREADS
+        rc = lsio_zarr_group_open_array(s->g, nm, &a);
+        Py_END_ALLOW_THREADS
+        s->busy--;
+        if (rc == -ENOENT)
+            PyErr_SetObject(PyExc_KeyError, name);
+        else if (rc < 0)
+            lsio_py_raise(rc, nm);
+        else
+            r = lsio_py_array_new(a, b);
+        Py_DECREF(b);
+    }
+    group_leave(s);
+    return r;
+}
+
+static int group_contains(LsioGroup *s, PyObject *name)
+{
+    if (check_open(s) < 0)
+        return -1;
+    if (!PyUnicode_Check(name))
+        return 0;
+    lsio_zarr_node kind;
+    int rc = member_kind(s, name, &kind);
+    group_leave(s);
+    return rc < 0 ? -1 : kind != LSIO_ZARR_MISSING;
+}
+
+static Py_ssize_t group_len(LsioGroup *s) { return PyTuple_GET_SIZE(s->members); }
+
+static PyObject *group_iter(LsioGroup *s) { return PyObject_GetIter(s->members); }
+
+static PyObject *group_keys(LsioGroup *s, PyObject *unused)
+{
+    (void)unused;
+    return PySequence_List(s->members);
+}
+
+static PyObject *group_enter(LsioGroup *s, PyObject *unused)
+{
+    (void)unused;
+    if (check_open(s) < 0)
+        return NULL;
+    Py_INCREF(s);
+    return (PyObject *)s;
+}
+
+static PyObject *group_exit(LsioGroup *s, PyObject *args)
+{
+    (void)args;
+    return group_close(s, NULL);
+}
+
+static PyObject *get_members(LsioGroup *s, void *c)
+{
+    (void)c;
+    Py_INCREF(s->members);
+    return s->members;
+}
+
+static PyObject *get_kinds(LsioGroup *s, void *c)
+{
+    (void)c;
+    Py_INCREF(s->kinds);
+    return s->kinds;
+}
+
+static PyObject *get_attrs(LsioGroup *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    if (!s->attrs && !(s->attrs = lsio_py_json(lsio_zarr_group_attrs(s->g))))
+        return NULL;
+    return PyDict_Check(s->attrs) ? PyDict_Copy(s->attrs) : (Py_INCREF(s->attrs), s->attrs);
+}
+
+static PyObject *get_zarr_format(LsioGroup *s, void *c)
+{
+    (void)c;
+    if (check_open(s) < 0)
+        return NULL;
+    return PyLong_FromLong(lsio_zarr_group_format(s->g));
+}
+
+static PyObject *get_url(LsioGroup *s, void *c)
+{
+    (void)c;
+    Py_INCREF(s->url);
+    return s->url;
+}
+
+static PyObject *get_closed(LsioGroup *s, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(s->closed);
+}
+
+static PyObject *group_repr(LsioGroup *s)
+{
+    if (s->closed || !s->g)
+        return PyUnicode_FromFormat("<lsio.Group %R (closed)>", s->url);
+    return PyUnicode_FromFormat("<lsio.Group %R members=%R>", s->url, s->members);
+}
+
+static PyMethodDef group_methods[] = {
+    {"keys", (PyCFunction)group_keys, METH_NOARGS, "keys() -> list of member names."},
+    {"close", (PyCFunction)group_close, METH_NOARGS,
+     "close()\n\nRelease the group (arrays opened from it stay usable). Later operations on the "
+     "group raise ValueError."},
+    {"__enter__", (PyCFunction)group_enter, METH_NOARGS, "Context manager: returns self."},
+    {"__exit__", (PyCFunction)group_exit, METH_VARARGS, "Context manager: closes the group."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef group_getset[] = {
+    {"members", (getter)get_members, NULL, "Names of the direct members, sorted (tuple of str).",
+     NULL},
+    {"kinds", (getter)get_kinds, NULL,
+     "'array' or 'group' for each name of members, in the same order (tuple of str).", NULL},
+    {"attrs", (getter)get_attrs, NULL, "User attributes of the group (a new dict).", NULL},
+    {"zarr_format", (getter)get_zarr_format, NULL, "2 or 3.", NULL},
+    {"url", (getter)get_url, NULL, "The group's location.", NULL},
+    {"closed", (getter)get_closed, NULL, "True once close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMappingMethods group_as_mapping = {
+    .mp_length = (lenfunc)group_len,
+    .mp_subscript = (binaryfunc)group_subscript,
+};
+
+static PySequenceMethods group_as_sequence = {
+    .sq_contains = (objobjproc)group_contains,
+};
+
+PyTypeObject LsioGroup_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lsio.Group",
+    .tp_basicsize = sizeof(LsioGroup),
+    .tp_dealloc = (destructor)group_dealloc,
+    .tp_repr = (reprfunc)group_repr,
+    .tp_as_mapping = &group_as_mapping,
+    .tp_as_sequence = &group_as_sequence,
+    .tp_iter = (getiterfunc)group_iter,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A Zarr group read by LSIO (made by lsio.open_group or Group[name]).\n\n"
+              "group[name] opens a member array or subgroup (nested names like 'a/b' work;\n"
+              "KeyError when absent); iterating yields member names. Members share the\n"
+              "group's IO backend.",
+    .tp_methods = group_methods,
+    .tp_getset = group_getset,
+};

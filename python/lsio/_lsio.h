@@ -1,0 +1,103 @@
+/*
+ * _lsio.h — what the sources of the lsio._lsio extension module share.
+ *
+ * The module is a thin CPython layer over the C API (lsio_zarr.h for arrays
+ * and groups, lsio_io.h for the raw reads of lsio.zarr.Store): numpy arrays
+ * are allocated here and LSIO decodes straight into their memory with the
+ * GIL released.
+ *
+ * Objects and lifetimes:
+ *   Backend  an open lsio_io (plus an optional private lsio_pool and the
+ *            in-flight budget); shared by every Array and Group opened from
+ *            it and freed when the last of them lets go (Python refcounts).
+ *   Array    an lsio_zarr_array; holds its Backend.
+ *   Group    an lsio_zarr_group opened over its Backend's io (io_handle), so
+ *            that members and subgroups share one backend.
+ * Closing an Array or Group while another thread reads through it is safe:
+ * the C handle is freed when the last read in progress returns (a busy
+ * count changed only with the GIL held).
+ */
+#ifndef LSIO_PY_H
+#define LSIO_PY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL lsio_py_ARRAY_API
+#ifndef LSIO_PY_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include "lsio_base.h"
+#include "lsio_io.h"
+#include "lsio_pool.h"
+#include "lsio_zarr.h"
+
+typedef struct {
+    PyObject_HEAD
+    lsio_io *io;
+    lsio_pool *pool;  /* owned; NULL: lsio_pool_default() */
+    size_t inflight;  /* lsio_zarr_opts.inflight_bytes */
+    PyObject *url;    /* str: the location it was opened for */
+    PyObject *kwargs; /* dict: the options, to reopen elsewhere (pickling) */
+} LsioBackend;
+
+typedef struct {
+    PyObject_HEAD
+    lsio_zarr_array *a;
+    LsioBackend *backend;
+    const lsio_zarr_info *info;
+    PyArray_Descr *descr; /* output dtype (object for STRING) */
+    int is_string;
+    size_t itemsize;
+    int busy;   /* reads in progress */
+    int closed; /* close() was called (the handle goes when busy is 0) */
+    PyObject *attrs, *codecs, *url; /* cached */
+} LsioArray;
+
+typedef struct {
+    PyObject_HEAD
+    lsio_zarr_group *g;
+    LsioBackend *backend;
+    PyObject *url;     /* str */
+    PyObject *members; /* tuple of str */
+    PyObject *kinds;   /* tuple of "array" / "group", parallel to members */
+    PyObject *attrs;   /* cached dict */
+    int busy;          /* member opens in progress */
+    int closed;
+} LsioGroup;
+
+extern PyTypeObject LsioBackend_Type;
+extern PyTypeObject LsioArray_Type;
+extern PyTypeObject LsioGroup_Type;
+extern PyObject *lsio_py_Error;     /* lsio.Error */
+extern PyObject *lsio_py_json_loads; /* json.loads */
+
+/* Set the Python exception for LSIO error rc (negative) with this thread's
+ * last LSIO message (else `what` and the error's name) and return NULL.
+ * -ENOENT: FileNotFoundError; -LSIO_ESELECTION, -EINVAL: ValueError;
+ * -ENOMEM: MemoryError; anything else: lsio.Error. Each gets .errno = -rc
+ * and .code = lsio_strerror(rc). */
+PyObject *lsio_py_raise(int rc, const char *what);
+/* Same with an explicit message. */
+PyObject *lsio_py_raise_msg(int rc, const char *msg);
+
+/* Open a Backend for url with the keyword options of lsio.open (threads,
+ * inflight_bytes, backend, io_workers, direct, region, endpoint, profile,
+ * anonymous). kwargs may be NULL. New reference or NULL with an exception. */
+LsioBackend *lsio_py_backend_open(PyObject *url, PyObject *kwargs);
+/* lsio_zarr_opts that share b's io and pool. */
+void lsio_py_backend_opts(const LsioBackend *b, lsio_zarr_opts *o);
+
+/* Wrap an open lsio_zarr_array (taken over, closed on failure) into an
+ * Array holding backend. */
+PyObject *lsio_py_array_new(lsio_zarr_array *a, LsioBackend *backend);
+/* Open the group at url (str) over backend. */
+PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend);
+
+/* json.loads(text) */
+PyObject *lsio_py_json(const char *text);
+
+#endif
