@@ -160,6 +160,16 @@ void lsio_zwrite_close(lsio_zwrite_array *a);
 int lsio_zwrite_codecs_from_text(const char *text, int zarr_format, const lsio_dtype *dtype,
                                  char **out);
 
+/* Carry an array's codecs (lsio_zarr_info.codecs_json of a zarr_format
+ * `from` array) to zarr_format `to` as lsio_zwrite_spec.codecs_json:
+ * within one format the same codecs (v3: sharding_indexed unwrapped to
+ * the chunk codecs; give the shards in the spec); across formats the
+ * compressor (zstd, gzip/zlib, blosc) and nothing else: v2 filters and v3
+ * codecs other than bytes, transpose and crc32c are -LSIO_EUNSUPPORTED
+ * naming them. *out is malloc'd. */
+int lsio_zwrite_codecs_convert(const char *codecs_json, int from, int to, const lsio_dtype *dtype,
+                               char **out);
+
 /* The key of the stored object at grid coordinates (chunk or shard) of a
  * spec ("0.3.1", "c/0/3/1", "0", "c"), into buf; -ENAMETOOLONG if short. */
 int lsio_zwrite_chunk_key(const lsio_zwrite_spec *spec, const uint64_t *coords, char *buf,

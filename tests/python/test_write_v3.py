@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import subprocess
+import tempfile
 
 import numpy as np
 import pytest
@@ -33,10 +34,14 @@ def zw():
 
 
 def zarrita_read(node_dir, root, names):
+    # stdout to a file: node cuts output to a pipe short when the script
+    # exits with writes pending (64 KiB)
+    out = tempfile.TemporaryFile("w+")
     r = subprocess.run(["node", str(node_dir / "read_zarrita.mjs"), str(root), *names],
-                       capture_output=True, text=True, timeout=120)
+                       stdout=out, stderr=subprocess.PIPE, text=True, timeout=120)
+    out.seek(0)
     recs = {}
-    for line in r.stdout.splitlines():
+    for line in out.read().splitlines():
         rec = json.loads(line)
         assert "error" not in rec, f"zarrita: {rec['error']}"
         dt = np.dtype(V3_DTYPES[rec["dtype"]])
