@@ -75,6 +75,17 @@ def liblsio_path():
 
 
 LIST_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64)
+TO_END = -(2 ** 63)
+
+
+class Range(ctypes.Structure):
+    _fields_ = [("offset", ctypes.c_int64), ("length", ctypes.c_int64), ("dest", ctypes.c_void_p),
+                ("user_data", ctypes.c_uint64)]
+
+
+class Completion(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t), ("buf", ctypes.c_void_p),
+                ("user_data", ctypes.c_uint64), ("status", ctypes.c_int), ("error", ctypes.c_char_p)]
 
 
 class LsioError(Exception):
@@ -107,6 +118,11 @@ class Lsio:
         L.lsio_buf_len.restype = ctypes.c_size_t
         L.lsio_buf_release.argtypes = [vp]
         L.lsio_last_error.restype = cp
+        L.lsio_cq_create.argtypes = [ctypes.POINTER(vp)]
+        L.lsio_cq_destroy.argtypes = [vp]
+        L.lsio_get_ranges.argtypes = [vp, vp, cp, ctypes.POINTER(Range), ctypes.c_size_t, ctypes.c_uint32]
+        L.lsio_cq_wait.argtypes = [vp, ctypes.POINTER(Completion), ctypes.c_size_t, ctypes.c_int]
+        L.lsio_completion_release.argtypes = [ctypes.POINTER(Completion)]
         L.lsio_io_backend_name.argtypes = [vp]
         L.lsio_io_backend_name.restype = cp
         self.io = vp()
@@ -160,3 +176,33 @@ class Lsio:
         fn = LIST_FN(cb)
         self._check(self.L.lsio_list(self.io, prefix.encode(), fn, None))
         return out
+
+    def fetch(self, objects):
+        """Read whole objects at once, [(location, size or None)], through
+        one completion queue (None: TO_END, which costs a size request
+        each); returns the bytes delivered. Raises on the first failure."""
+        L = self.L
+        cq = ctypes.c_void_p()
+        self._check(L.lsio_cq_create(ctypes.byref(cq)))
+        total, err = 0, None
+        try:
+            for i, (loc, size) in enumerate(objects):
+                r = Range(0, TO_END if size is None else size, None, i)
+                self._check(L.lsio_get_ranges(self.io, cq, loc.encode(), ctypes.byref(r), 1, 0))
+            c = (Completion * 64)()
+            left = len(objects)
+            while left:
+                n = L.lsio_cq_wait(cq, c, 64, 60000)
+                if n <= 0:
+                    raise LsioError(n or -110, "no completion in 60 s")
+                for k in range(n):
+                    if c[k].status and err is None:
+                        err = LsioError(c[k].status, (c[k].error or b"").decode(errors="replace"))
+                    total += c[k].len
+                    L.lsio_completion_release(ctypes.byref(c[k]))
+                left -= n
+        finally:
+            L.lsio_cq_destroy(cq)
+        if err:
+            raise err
+        return total
