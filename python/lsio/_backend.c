@@ -151,6 +151,10 @@ static PyObject *backend_get(LsioBackend *b, PyObject *arg)
     return r;
 }
 
+/* An object that is not there: no such file, or a path through a file,
+ * or a directory (not an object). */
+static int is_missing(int rc) { return rc == -ENOENT || rc == -ENOTDIR || rc == -EISDIR; }
+
 /* get_many(locations) -> list: bytes per location, None where missing. */
 static PyObject *backend_get_many(LsioBackend *b, PyObject *arg)
 {
@@ -211,7 +215,7 @@ static PyObject *backend_get_many(LsioBackend *b, PyObject *arg)
                 PyObject *bytes = PyBytes_FromStringAndSize(cp->data, (Py_ssize_t)cp->len);
                 if (bytes)
                     PyList_SetItem(out, (Py_ssize_t)cp->user_data, bytes);
-            } else if (cp->status < 0 && cp->status != -ENOENT && !first_rc) {
+            } else if (cp->status < 0 && !is_missing(cp->status) && !first_rc) {
                 first_rc = cp->status;
                 first_err = cp->error ? strdup(cp->error) : NULL;
             }
