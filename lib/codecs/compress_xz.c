@@ -106,6 +106,10 @@ const codec_ops codec_bz2_ops = {
 
 enum { FORMAT_AUTO = 0, FORMAT_XZ = 1, FORMAT_ALONE = 2, FORMAT_RAW = 3 };
 
+/* What a decoder may allocate: a header can ask for a 4 GiB dictionary;
+ * preset 9 needs 65 MiB. */
+#define LZMA_MEMLIMIT ((uint64_t)512 << 20)
+
 static int lzma_init(lsio_codec *c, const cJSON *cfg)
 {
     const cJSON *f = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "filters") : NULL;
@@ -142,11 +146,11 @@ static int lzma_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void
     lzma_stream z = LZMA_STREAM_INIT;
     lzma_ret r;
     if (c->p.format == FORMAT_ALONE)
-        r = lzma_alone_decoder(&z, UINT64_MAX);
+        r = lzma_alone_decoder(&z, LZMA_MEMLIMIT);
     else if (c->p.format == FORMAT_XZ)
-        r = lzma_stream_decoder(&z, UINT64_MAX, LZMA_CONCATENATED);
+        r = lzma_stream_decoder(&z, LZMA_MEMLIMIT, LZMA_CONCATENATED);
     else
-        r = lzma_auto_decoder(&z, UINT64_MAX, LZMA_CONCATENATED);
+        r = lzma_auto_decoder(&z, LZMA_MEMLIMIT, LZMA_CONCATENATED);
     if (r != LZMA_OK)
         return -ENOMEM;
     z.next_in = src;
@@ -167,6 +171,9 @@ static int lzma_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void
         }
     }
     lzma_end(&z);
+    if (r == LZMA_MEMLIMIT_ERROR)
+        return lsio_error(-LSIO_EUNSUPPORTED, "%s: stream needs over %llu MiB to decode",
+                          c->name, (unsigned long long)(LZMA_MEMLIMIT >> 20));
     if (r != LZMA_STREAM_END)
         return codec_corrupt(c, "corrupt or truncated stream");
     *outlen = n;

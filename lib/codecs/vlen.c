@@ -51,7 +51,8 @@ int lsio_vlen_utf8_decode(const void *src, size_t srclen, size_t expected_count,
             goto truncated;
         size_t n = get32(s + pos);
         pos += 4;
-        if (n > srclen - pos)
+        /* the later items' lengths must still fit after this one */
+        if (n > srclen - pos || n > total - used)
             goto truncated;
         memcpy(d + used, s + pos, n);
         pos += n;
