@@ -104,6 +104,7 @@ void lsio__remote_setup(const remote_cfg *cfg, CURL *e, const char *url,
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L << 10); /* fewer, larger reads and callbacks */
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* wait for an HTTP/2 connection to multiplex */
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
