@@ -1,0 +1,30 @@
+"""Type stubs of the lsio package."""
+import os
+from typing import Any, Optional, Sequence, Union
+
+import numpy.typing as npt
+
+from ._lsio import Array as Array
+from ._lsio import Error as Error
+from ._lsio import Group as Group
+from ._lsio import Selection
+
+__version__: str
+__all__: list[str]
+
+def open(url: Union[str, os.PathLike[str]], *, threads: Optional[int] = ...,
+         inflight_bytes: int = ..., backend: str = ..., io_workers: int = ...,
+         direct: Optional[bool] = ..., pool_bytes: int = ..., region: Optional[str] = ...,
+         endpoint: Optional[str] = ..., profile: Optional[str] = ...,
+         anonymous: bool = ...) -> Array:
+    """Open the Zarr array (v2 or v3) at url."""
+def open_group(url: Union[str, os.PathLike[str]], *, threads: Optional[int] = ...,
+               inflight_bytes: int = ..., backend: str = ..., io_workers: int = ...,
+               direct: Optional[bool] = ..., pool_bytes: int = ..., region: Optional[str] = ...,
+               endpoint: Optional[str] = ..., profile: Optional[str] = ...,
+               anonymous: bool = ...) -> Group:
+    """Open the Zarr group (v2 or v3) at url."""
+def read_many(array: Array, selections: Sequence[Selection],
+              outs: Optional[Sequence[npt.NDArray[Any]]] = ...) -> list[npt.NDArray[Any]]:
+    """Read many selections of one array in one submission."""
+def _reopen(url: str, options: dict[str, Any]) -> Array: ...
