@@ -24,7 +24,12 @@
 
 #include "zarr_internal.h"
 
-#define MAX_OBJS_INFLIGHT 4096
+/* Objects in flight: enough to keep every decode thread busy while IO
+ * proceeds, and no more (each holds a buffer: fresh memory costs page
+ * faults and cache). Remote stores need many requests in flight to hide
+ * their latency; local ones only a few per thread. */
+#define OBJS_PER_THREAD_LOCAL 3
+#define OBJS_REMOTE 64
 
 typedef struct rd rd;
 typedef struct rd_obj rd_obj;
@@ -68,7 +73,7 @@ struct rd {
     zarr_grid g;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t inflight, live;
+    size_t inflight, live, max_live;
     uint64_t units_done;
     rd_obj *free;
     atomic_int err;
@@ -440,7 +445,7 @@ static int submit_obj(rd *r, size_t i, size_t j)
     const zarr_meta *m = r->m;
     size_t need = (j - i) * r->unit_bytes + m->index_bytes;
     pthread_mutex_lock(&r->mu);
-    while (r->live && (r->inflight + need > r->a->inflight || r->live >= MAX_OBJS_INFLIGHT))
+    while (r->live && (r->inflight + need > r->a->inflight || r->live >= r->max_live))
         pthread_cond_wait(&r->cv, &r->mu);
     rd_obj *o = obj_get(r, j - i);
     if (o) {
@@ -522,6 +527,9 @@ static int run(rd *r, const progress *pg)
         r->unit_elems *= m->chunks[d];
     r->unit_bytes = (size_t)r->unit_elems * m->itemsize;
     /* The units to read, grouped by object. */
+    const char *be = lsio_io_backend_name(a->io);
+    int local = be && (!strcmp(be, "uring") || !strcmp(be, "posix"));
+    r->max_live = local ? OBJS_PER_THREAD_LOCAL * lsio_pool_threads(r->pool) + 2 : OBJS_REMOTE;
     zarr_grid_init(&r->g, m);
     if ((rc = zarr_plan_keys(&r->g, r->sels, r->nsel, &r->keys, &r->nkeys)) < 0)
         return rc;
