@@ -266,6 +266,16 @@ static void unit_work(rd_unit *u)
                 return;
             }
         }
+        if (m->raw) { /* the stored bytes are the values: no decode step */
+            if (u->c.len != r->unit_bytes) {
+                unit_name(r, u, name, sizeof name);
+                fail(r, -LSIO_ESIZE, "array %s chunk %s: %zu bytes, expected %zu: %s", a->url,
+                     name, u->c.len, r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
+                return;
+            }
+            src = u->c.data;
+            goto place;
+        }
         unsigned char *buf = scratch_get(0, r->unit_bytes);
         if (!buf) {
             fail(r, -ENOMEM, "array %s: no memory for a chunk of %zu bytes", a->url,
@@ -280,6 +290,7 @@ static void unit_work(rd_unit *u)
         }
         src = buf;
     }
+place:
     if (r->fn) {
         int rc = emit(r, uc, src);
         if (rc < 0)
