@@ -1,0 +1,211 @@
+"""lsio.ml.RandomCrops: batches of random crops equal to numpy's slices of
+zarr-python's data, reproducible with a seed, aligned across several
+arrays, read ahead in a background thread while the caller works, errors
+passed on, and the PyTorch IterableDataset wrapper (when torch is there).
+"""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+try:
+    import lsio
+except ModuleNotFoundError as e:  # only "not built" skips; other errors fail
+    if e.name not in ("lsio", "lsio._lsio"):
+        raise
+    pytest.skip(f"the lsio extension is not built ({e}); run `make python`",
+                allow_module_level=True)
+import lsio.ml
+
+zarr = pytest.importorskip("zarr")
+
+
+@pytest.fixture
+def data(work_dir):
+    rng = np.random.default_rng(5)
+    sat = rng.standard_normal((12, 50, 60)).astype("f4")          # (time, y, x)
+    fc = rng.integers(0, 1000, size=(3, 12, 50, 60)).astype("<i2")  # (channel, time, y, x)
+    zs = zarr.open_array(str(work_dir / "sat.zarr"), mode="w", shape=sat.shape,
+                         chunks=(4, 16, 16), dtype="f4")
+    zs[:] = sat
+    zf = zarr.open_array(str(work_dir / "fc.zarr"), mode="w", shape=fc.shape,
+                         chunks=(3, 6, 20, 20), dtype="<i2")
+    zf[:] = fc
+    return (lsio.open(str(work_dir / "sat.zarr")), zs[:], lsio.open(str(work_dir / "fc.zarr")),
+            zf[:])
+
+
+def test_crops_equal_numpy(data):
+    a, x, _, _ = data
+    rc = lsio.ml.RandomCrops(a, (4, 16, 8), batch_size=5, seed=3, return_origins=True)
+    assert len(rc) == (3 * 3 * 7) // 5
+    n = 0
+    for batch, origins in rc:
+        assert batch.shape == (5, 4, 16, 8) and batch.dtype == np.float32
+        assert origins.shape == (5, 3)
+        for crop, (t, y, xx) in zip(batch, origins):
+            assert 0 <= t <= 8 and 0 <= y <= 34 and 0 <= xx <= 52
+            np.testing.assert_array_equal(crop, x[t:t + 4, y:y + 16, xx:xx + 8])
+        n += 1
+    assert n == len(rc)
+
+
+def test_reproducible_with_seed(data):
+    a, _, _, _ = data
+
+    def epochs(seed, n=2):
+        rc = lsio.ml.RandomCrops(a, (2, 8, 8), 4, seed=seed, batches_per_epoch=3)
+        return [[b.copy() for b in rc] for _ in range(n)]
+
+    e1, e2 = epochs(11), epochs(11)
+    for p, q in zip(e1, e2):
+        for b, c in zip(p, q):
+            np.testing.assert_array_equal(b, c)
+    assert not all(np.array_equal(b, c) for b, c in zip(e1[0], e1[1]))  # epochs differ
+    other = epochs(12, 1)[0]
+    assert not all(np.array_equal(b, c) for b, c in zip(e1[0], other))
+    rc = lsio.ml.RandomCrops(a, (2, 8, 8), 4, seed=11, batches_per_epoch=3)
+    rc.set_epoch(1)
+    for b, c in zip(rc, e1[1]):
+        np.testing.assert_array_equal(b, c)
+
+
+def test_aligned_arrays_same_origin(data):
+    a, x, f, y = data
+    rc = lsio.ml.RandomCrops([a, f], (3, 10, 12), batch_size=4, seed=1, batches_per_epoch=4,
+                             return_origins=True)
+    for (bs, bf), origins in rc:
+        assert bs.shape == (4, 3, 10, 12) and bf.shape == (4, 3, 3, 10, 12)
+        assert bf.dtype == np.int16
+        for i, (t, yy, xx) in enumerate(origins):
+            np.testing.assert_array_equal(bs[i], x[t:t + 3, yy:yy + 10, xx:xx + 12])
+            np.testing.assert_array_equal(bf[i], y[:, t:t + 3, yy:yy + 10, xx:xx + 12])
+
+
+class Recorder:
+    """An array stand-in that records which thread reads and can fail."""
+
+    def __init__(self, a, fail_at=None, delay=0.0):
+        self.a, self.shape, self.dtype = a, a.shape, a.dtype
+        self.threads, self.calls, self.fail_at, self.delay = set(), 0, fail_at, delay
+
+    def read_many(self, sels, outs):
+        self.threads.add(threading.get_ident())
+        self.calls += 1
+        if self.fail_at is not None and self.calls >= self.fail_at:
+            raise lsio.Error("simulated read failure")
+        time.sleep(self.delay)
+        return self.a.read_many(sels, outs)
+
+
+def test_prefetch_reads_ahead_in_background(data):
+    a, _, _, _ = data
+    rec = Recorder(a)
+    rc = lsio.ml.RandomCrops(rec, (2, 8, 8), 4, seed=0, prefetch=2, batches_per_epoch=6)
+    it = iter(rc)
+    next(it)
+    deadline = time.time() + 10
+    while rec.calls < 4 and time.time() < deadline:  # 1 taken + 2 queued + 1 waiting
+        time.sleep(0.01)
+    assert rec.calls >= 3  # read ahead while the "training step" ran
+    assert threading.get_ident() not in rec.threads
+    assert sum(1 for _ in it) == 5
+    # the next batch is ready while a 10 ms step runs: waiting for it is short
+    slow = Recorder(a, delay=0.005)
+    it = iter(lsio.ml.RandomCrops(slow, (2, 8, 8), 4, seed=0, prefetch=1, batches_per_epoch=8))
+    next(it)
+    waits = []
+    for _ in range(7):
+        time.sleep(0.010)  # the training step
+        t = time.perf_counter()
+        next(it)
+        waits.append(time.perf_counter() - t)
+    assert np.median(waits) < 0.005, waits
+
+
+def test_prefetch_zero_and_close(data):
+    a, x, _, _ = data
+    rec = Recorder(a)
+    rc = lsio.ml.RandomCrops(rec, (2, 8, 8), 2, seed=4, prefetch=0, batches_per_epoch=3,
+                             return_origins=True)
+    for b, o in rc:
+        np.testing.assert_array_equal(b[0], x[o[0][0]:o[0][0] + 2, o[0][1]:o[0][1] + 8,
+                                              o[0][2]:o[0][2] + 8])
+    assert rec.threads == {threading.get_ident()}
+    it = iter(lsio.ml.RandomCrops(a, (2, 8, 8), 2, seed=4, batches_per_epoch=100))
+    next(it)
+    it.close()
+    assert not it._thread.is_alive()
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+def test_errors_reach_the_caller(data):
+    a, _, _, _ = data
+    it = iter(lsio.ml.RandomCrops(Recorder(a, fail_at=2), (2, 8, 8), 2, seed=0,
+                                  batches_per_epoch=5))
+    next(it)
+    with pytest.raises(lsio.Error, match="simulated"):
+        next(it)
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+def test_bad_arguments(data):
+    a, _, f, _ = data
+    with pytest.raises(ValueError, match="fit"):
+        lsio.ml.RandomCrops(a, (13, 8, 8), 2)
+    with pytest.raises(ValueError):
+        lsio.ml.RandomCrops(a, (1, 1, 1, 1, 1), 2)
+    with pytest.raises(ValueError):
+        lsio.ml.RandomCrops(a, (2, 0, 8), 2)
+    with pytest.raises(ValueError):
+        lsio.ml.RandomCrops(a, (2, 8, 8), 0)
+    with pytest.raises(ValueError):
+        lsio.ml.RandomCrops([], (2, 8, 8), 2)
+
+
+def test_torch_dataset(data):
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch is not installed (Debian's python3-torch pulls ~200 "
+                        "packages, so scripts/install-deps leaves it out)")
+    a, x, _, _ = data
+    ds = lsio.ml.RandomCropsDataset(a, (2, 8, 8), 3, seed=2, batches_per_epoch=4)
+    batches = list(torch.utils.data.DataLoader(ds, batch_size=None))
+    assert len(batches) == 4 and all(tuple(b.shape) == (3, 2, 8, 8) for b in batches)
+    ref = list(lsio.ml.RandomCrops(a, (2, 8, 8), 3, seed=2, batches_per_epoch=4))
+    for b, r in zip(batches, ref):
+        np.testing.assert_array_equal(b.numpy(), r)
+
+
+def test_torch_wrapper_logic_without_torch(data, monkeypatch):
+    """The IterableDataset wrapper's own logic (worker shares, seeds,
+    epochs) against a minimal stand-in for torch; the real thing is tested
+    above when torch is installed."""
+    import sys
+    import types
+    a, _, _, _ = data
+    info = {"v": None}
+    fake = types.ModuleType("torch")
+    fake.utils = types.ModuleType("torch.utils")
+    fake.utils.data = types.ModuleType("torch.utils.data")
+    fake.utils.data.IterableDataset = type("IterableDataset", (), {"__init__": lambda s: None})
+    fake.utils.data.get_worker_info = lambda: info["v"]
+    fake.from_numpy = lambda v: ("tensor", v)
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    monkeypatch.setitem(sys.modules, "torch.utils", fake.utils)
+    monkeypatch.setitem(sys.modules, "torch.utils.data", fake.utils.data)
+    monkeypatch.delattr(lsio.ml, "RandomCropsDataset", raising=False)
+    ds = lsio.ml._torch_dataset_class()(a, (2, 8, 8), 3, seed=2, batches_per_epoch=5)
+    got = list(ds)
+    ref = list(lsio.ml.RandomCrops(a, (2, 8, 8), 3, seed=2, batches_per_epoch=5))
+    assert len(got) == 5 and all(t == "tensor" for t, _ in got)
+    for (_, b), r in zip(got, ref):
+        np.testing.assert_array_equal(b, r)
+    assert len(list(ds)) == 5  # the next epoch
+    shares = []
+    for wid in range(2):
+        info["v"] = types.SimpleNamespace(id=wid, num_workers=2)
+        shares.append(len(list(ds)))
+    assert shares == [3, 2]
