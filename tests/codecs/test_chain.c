@@ -213,6 +213,15 @@ static void strings(void)
     CHECK_EQ(lsio_vlen_utf8_decode(raw, rawlen, 5, &o2, &d2, &dlen), -LSIO_ESIZE);
     CHECK_EQ(lsio_vlen_utf8_decode(raw, rawlen - 1, 6, &o2, &d2, &dlen), -LSIO_ECODEC);
     free(raw);
+    /* an item that eats the next item's length (found by fuzz_codec: the
+     * bytes buffer is sized by what the lengths leave) */
+    static const uint8_t eat[] = {2, 0, 0, 0, 4, 0, 0, 0, 'a', 'b', 'c', 'd'};
+    CHECK_EQ(lsio_vlen_utf8_decode(eat, sizeof eat, 2, &o2, &d2, &dlen), -LSIO_ECODEC);
+    static const uint8_t over[] = {1, 0, 0, 0, 9, 0, 0, 0, 'a'};
+    CHECK_EQ(lsio_vlen_utf8_decode(over, sizeof over, 1, &o2, &d2, &dlen), -LSIO_ECODEC);
+    static const uint8_t many[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    CHECK_EQ(lsio_vlen_utf8_decode(many, sizeof many, 0xffffffffu, &o2, &d2, &dlen),
+             -LSIO_ECODEC);
 }
 
 static void registry(void)
