@@ -265,6 +265,49 @@ def test_sigv4_matches_botocore(recorder, monkeypatch, token):
     assert Recorder.seen[3][3] == b"hello"
 
 
+def test_virtual_hosted_signed(recorder, monkeypatch):
+    """path_style=0 on a custom endpoint: the bucket moves into the host name
+    (bucket.localhost, which curl resolves to loopback) and the signature
+    covers that host."""
+    pytest.importorskip("botocore")
+    region = "ap-southeast-2"
+    signing_env(monkeypatch, recorder, region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:%d" % recorder)
+    with harness.Lsio("s3://vh-bucket/", path_style=0) as io:
+        assert io.read("s3://vh-bucket/a/b c.bin", 10, 20) == Recorder.body[10:30]
+        assert io.list("s3://vh-bucket/a/") == []
+    (m1, p1, h1, _), (m2, p2, h2, _) = Recorder.seen
+    assert h1["Host"] == "vh-bucket.localhost:%d" % recorder and p1 == "/a/b%20c.bin"
+    assert h2["Host"] == "vh-bucket.localhost:%d" % recorder and p2.startswith("/?list-type=2")
+    for method, path, hdrs in ((m1, p1, h1), (m2, p2, h2)):
+        hdrs = dict(hdrs)
+        check_signed(method, path, hdrs, recorder, region)
+
+
+def test_unsigned_requests(recorder, s3, monkeypatch):
+    """AWS_NO_SIGN_REQUEST=yes (public buckets): no Authorization, no
+    credentials needed; s3rver serves such requests."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:%d" % recorder)
+    monkeypatch.setenv("AWS_NO_SIGN_REQUEST", "yes")
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    with harness.Lsio("s3://pub/") as io:
+        assert io.read("s3://pub/x", 0, 10) == Recorder.body[:10]
+    assert not any("Authorization" in h or "authorization" in h for _, _, h, _ in Recorder.seen)
+    c = harness.boto3_client(s3)
+    c.put_object(Bucket=BUCKET, Key="public/obj", Body=b"open data")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:%d" % s3)
+    with harness.Lsio("s3://%s/" % BUCKET) as io:
+        assert io.read("s3://%s/public/obj" % BUCKET) == b"open data"
+    monkeypatch.delenv("AWS_NO_SIGN_REQUEST")
+    with pytest.raises(harness.LsioError) as e:  # no credentials, not anonymous
+        harness.Lsio("s3://%s/" % BUCKET)
+    assert e.value.rc == -13 and "AWS_ACCESS_KEY_ID" in e.value.msg
+    with harness.Lsio("s3://%s/" % BUCKET, unsigned_requests=1) as io:  # the option
+        assert io.size("s3://%s/public/obj" % BUCKET) == 9
+
+
 # -------------------------------------------------------------- multipart
 
 class MultipartServer(http.server.BaseHTTPRequestHandler):

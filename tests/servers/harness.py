@@ -83,6 +83,23 @@ class Range(ctypes.Structure):
                 ("user_data", ctypes.c_uint64)]
 
 
+class IoOpts(ctypes.Structure):
+    """lsio_io_opts (lib/io/lsio_io.h), field for field."""
+    _fields_ = [("backend", ctypes.c_int), ("workers", ctypes.c_uint), ("depth", ctypes.c_uint),
+                ("direct", ctypes.c_int), ("pool_bytes", ctypes.c_size_t), ("pool", ctypes.c_void_p),
+                ("merge_gap", ctypes.c_int64), ("split_bytes", ctypes.c_int64),
+                ("max_connections", ctypes.c_uint), ("retries", ctypes.c_uint),
+                ("timeout_ms", ctypes.c_uint), ("deadline_ms", ctypes.c_uint),
+                ("verify_tls", ctypes.c_int), ("region", ctypes.c_char_p),
+                ("endpoint", ctypes.c_char_p), ("profile", ctypes.c_char_p),
+                ("unsigned_requests", ctypes.c_int), ("path_style", ctypes.c_int)]
+
+    def __init__(self, **kw):
+        super().__init__(direct=-1, verify_tls=-1, path_style=-1)  # LSIO_IO_OPTS_DEFAULT
+        for k, v in kw.items():
+            setattr(self, k, v.encode() if isinstance(v, str) else v)
+
+
 class Completion(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t), ("buf", ctypes.c_void_p),
                 ("user_data", ctypes.c_uint64), ("status", ctypes.c_int), ("error", ctypes.c_char_p)]
@@ -96,16 +113,17 @@ class LsioError(Exception):
 
 
 class Lsio:
-    """lsio_io_open / read / size / write / list / delete through ctypes.
-    One io per location scheme; the environment is read when it opens."""
+    """lsio_io_open / read / size / write / list / delete / fetch through
+    ctypes. One io per location scheme; the environment is read when it
+    opens; keyword arguments set lsio_io_opts fields (path_style=0, ...)."""
 
-    def __init__(self, location, lib=None):
+    def __init__(self, location, lib=None, **opts):
         path = Path(lib) if lib else liblsio_path()
         if not path.is_file():
             raise Skip("liblsio.so is not built at %s (run make)" % path)
         L = self.L = ctypes.CDLL(str(path))
         vp, cp, i64, u64 = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int64, ctypes.c_uint64
-        L.lsio_io_open.argtypes = [ctypes.POINTER(vp), cp, vp]
+        L.lsio_io_open.argtypes = [ctypes.POINTER(vp), cp, ctypes.POINTER(IoOpts)]
         L.lsio_io_close.argtypes = [vp]
         L.lsio_io_read.argtypes = [vp, cp, i64, i64, ctypes.POINTER(vp)]
         L.lsio_io_size.argtypes = [vp, cp, ctypes.POINTER(u64)]
@@ -126,7 +144,9 @@ class Lsio:
         L.lsio_io_backend_name.argtypes = [vp]
         L.lsio_io_backend_name.restype = cp
         self.io = vp()
-        self._check(L.lsio_io_open(ctypes.byref(self.io), location.encode(), None))
+        self.opts = IoOpts(**opts) if opts else None  # kept alive: strings are borrowed
+        self._check(L.lsio_io_open(ctypes.byref(self.io), location.encode(),
+                                   ctypes.byref(self.opts) if opts else None))
 
     def _check(self, rc):
         if rc < 0:
