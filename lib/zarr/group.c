@@ -209,6 +209,20 @@ static int cmp_member(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Names in order, kinds with them. */
+static void sort_members(lsio_zarr_group *g)
+{
+    for (size_t i = 1; i < g->n; i++)
+        for (size_t j = i; j > 0 && cmp_member(&g->names[j - 1], &g->names[j]) > 0; j--) {
+            char *t = g->names[j];
+            g->names[j] = g->names[j - 1];
+            g->names[j - 1] = t;
+            lsio_zarr_node k = g->kinds[j];
+            g->kinds[j] = g->kinds[j - 1];
+            g->kinds[j - 1] = k;
+        }
+}
+
 int lsio_zarr_group_open(lsio_zarr_group **out, const char *url, const lsio_zarr_opts *opts)
 {
     if (!out || !url)
@@ -283,16 +297,7 @@ int lsio_zarr_group_open(lsio_zarr_group **out, const char *url, const lsio_zarr
     }
     if (rc < 0)
         goto fail;
-    /* names in order, kinds with them */
-    for (size_t i = 1; i < g->n; i++)
-        for (size_t j = i; j > 0 && cmp_member(&g->names[j - 1], &g->names[j]) > 0; j--) {
-            char *t = g->names[j];
-            g->names[j] = g->names[j - 1];
-            g->names[j - 1] = t;
-            lsio_zarr_node k = g->kinds[j];
-            g->kinds[j] = g->kinds[j - 1];
-            g->kinds[j - 1] = k;
-        }
+    sort_members(g);
     cJSON_Delete(meta);
     cJSON_Delete(attrs);
     lsio_error_clear();
@@ -369,4 +374,76 @@ int lsio_zarr_group_open_array(lsio_zarr_group *g, const char *name, lsio_zarr_a
     rc = lsio_zarr_open(out, url, &g->opts);
     free(url);
     return rc;
+}
+
+/* A child group from the parent's consolidated metadata: the entries under
+ * "name/", with that prefix taken off. */
+static int child_consolidated(lsio_zarr_group *g, const char *name, lsio_zarr_group *c)
+{
+    size_t nl = strlen(name);
+    const cJSON *e, *self = NULL, *attrs = NULL;
+    if (!(c->doc = cJSON_CreateObject()))
+        return -ENOMEM;
+    c->cons = c->doc;
+    cJSON_ArrayForEach(e, g->cons)
+    {
+        const char *k = e->string;
+        if (!k || strncmp(k, name, nl))
+            continue;
+        if (k[nl] == 0 && g->format == 3)
+            self = e;
+        if (k[nl] != '/')
+            continue;
+        if (g->format == 2 && !strcmp(k + nl + 1, ".zgroup"))
+            self = e;
+        if (g->format == 2 && !strcmp(k + nl + 1, ".zattrs"))
+            attrs = e;
+        cJSON *d = cJSON_Duplicate(e, 1);
+        if (!d)
+            return -ENOMEM;
+        cJSON_AddItemToObject(c->doc, k + nl + 1, d);
+    }
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(self, "node_type");
+    if (!self || (g->format == 3 && !(cJSON_IsString(nt) && !strcmp(nt->valuestring, "group"))))
+        return lsio_error(-ENOENT, "no Zarr group at %s", c->url);
+    if (g->format == 3)
+        attrs = cJSON_GetObjectItemCaseSensitive(self, "attributes");
+    c->attrs = attrs ? cJSON_PrintUnformatted(attrs) : strdup("{}");
+    if (!c->attrs)
+        return -ENOMEM;
+    int rc = members_consolidated(c);
+    if (rc == 0)
+        sort_members(c);
+    return rc;
+}
+
+int lsio_zarr_group_open_group(lsio_zarr_group *g, const char *name, lsio_zarr_group **out)
+{
+    if (!g || !name || !out)
+        return lsio_error(-EINVAL, "lsio_zarr_group_open_group: NULL argument");
+    *out = NULL;
+    char *url = zarr_join(g->url, name);
+    if (!url)
+        return -ENOMEM;
+    if (!g->cons) {
+        int rc = lsio_zarr_group_open(out, url, &g->opts);
+        free(url);
+        return rc;
+    }
+    lsio_zarr_group *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(url);
+        return -ENOMEM;
+    }
+    c->url = url;
+    c->io = g->io;
+    c->opts = g->opts;
+    c->format = g->format;
+    int rc = child_consolidated(g, name, c);
+    if (rc < 0) {
+        lsio_zarr_group_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
 }

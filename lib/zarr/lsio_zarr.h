@@ -175,6 +175,11 @@ lsio_zarr_node lsio_zarr_group_kind(const lsio_zarr_group *g, size_t i);
  * sharing the group's backend; metadata comes from the consolidated copy
  * when the group has one. */
 int lsio_zarr_group_open_array(lsio_zarr_group *g, const char *name, lsio_zarr_array **out);
+/* Open member `name` (nested "a/b" allowed) as a group sharing g's backend;
+ * with consolidated metadata its members come from g's copy (no listing, so
+ * it works over plain HTTP). The result may outlive g only if g did not
+ * open the backend itself. */
+int lsio_zarr_group_open_group(lsio_zarr_group *g, const char *name, lsio_zarr_group **out);
 
 #ifdef __cplusplus
 }

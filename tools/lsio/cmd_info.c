@@ -129,7 +129,7 @@ static int print_group(lsio_zarr_group *g, const char *url, const char *label, i
             lsio_zarr_group *sg;
             if (!sub)
                 err = -ENOMEM;
-            else if ((err = lsio_zarr_group_open(&sg, sub, opts)) == 0) {
+            else if ((err = lsio_zarr_group_open_group(g, name, &sg)) == 0) {
                 rc |= print_group(sg, sub, name, depth + 1, opts);
                 lsio_zarr_group_close(sg);
             }
@@ -235,7 +235,7 @@ static cJSON *json_group(lsio_zarr_group *g, const char *url, const lsio_zarr_op
             lsio_zarr_group *sg;
             if (!sub)
                 err = -ENOMEM;
-            else if ((err = lsio_zarr_group_open(&sg, sub, opts)) == 0) {
+            else if ((err = lsio_zarr_group_open_group(g, name, &sg)) == 0) {
                 item = json_group(sg, sub, opts, rc);
                 lsio_zarr_group_close(sg);
             }
