@@ -187,13 +187,13 @@ int main(void)
     CHECK_OK(lsio_zarr_group_open_array(g, "x", &a)); /* no zarr.json on disk: consolidated */
     int8_t m3 = -3;
     check_fill(a, &m3, 1);
-    lsio_zarr_group *h;
-    CHECK_OK(lsio_zarr_group_open_group(g, "h", &h)); /* no h/zarr.json on disk */
-    CHECK_EQ(lsio_zarr_group_count(h), 1);
-    CHECK(!strcmp(lsio_zarr_group_name(h, 0), "y"));
-    CHECK(lsio_zarr_group_kind(h, 0) == LSIO_ZARR_GROUP);
-    lsio_zarr_group_close(h);
-    zt_expect(lsio_zarr_group_open_group(g, "x", &h), -ENOENT, "no Zarr group", NULL);
+    lsio_zarr_group *hg;
+    CHECK_OK(lsio_zarr_group_open_group(g, "h", &hg)); /* no h/zarr.json on disk */
+    CHECK_EQ(lsio_zarr_group_count(hg), 1);
+    CHECK(!strcmp(lsio_zarr_group_name(hg, 0), "y"));
+    CHECK(lsio_zarr_group_kind(hg, 0) == LSIO_ZARR_GROUP);
+    lsio_zarr_group_close(hg);
+    zt_expect(lsio_zarr_group_open_group(g, "x", &hg), -ENOENT, "no Zarr group", NULL);
     lsio_zarr_group_close(g);
     return 0;
 }
