@@ -129,9 +129,19 @@ const lsio_zwrite_spec *lsio_zwrite_get_spec(const lsio_zwrite_array *a);
  * selection's output shape; buf_bytes must be exactly that many bytes
  * (else -EINVAL). Negative steps and integer indices are allowed. Returns 0
  * once every touched object is stored (or deleted), or the first error;
- * objects already stored stay stored. Not for STRING arrays. */
+ * objects already stored stay stored. Not for STRING arrays (see
+ * lsio_zwrite_write_strings). */
 int lsio_zwrite_write(lsio_zwrite_array *a, const lsio_selection *sel, const void *buf,
                       size_t buf_bytes);
+
+/* Write sel of a STRING array (v2 "|O" with vlen-utf8, v3 "string") from
+ * `count` UTF-8 strings (the selection's element count, C order): string
+ * i is bytes[offsets[i] .. offsets[i+1]), offsets has count + 1 entries
+ * (as lsio_zarr_read_strings returns them). Otherwise as
+ * lsio_zwrite_write; the fill value of a string array is a string ("" by
+ * default). */
+int lsio_zwrite_write_strings(lsio_zwrite_array *a, const lsio_selection *sel,
+                              const uint64_t *offsets, const char *bytes, uint64_t count);
 
 /* Replace the attributes (rewrites .zattrs / zarr.json). */
 int lsio_zwrite_set_attrs(lsio_zwrite_array *a, const char *attrs_json);

@@ -60,6 +60,7 @@ void lsio_zwrite_close(lsio_zwrite_array *a)
     lsio_chain_destroy(a->chain);
     lsio_chain_destroy(a->index_chain);
     free(a->fill);
+    free(a->fill_str);
     free(a->fill_json);
     free(a->attrs_json);
     free(a->codecs_json);

@@ -15,6 +15,13 @@
 
 #define ZW_MAXD LSIO_ZARR_MAX_DIMS
 
+/* An element of a variable-length string chunk while it is being built:
+ * the bytes live in the caller's buffer or in a decoded old chunk. */
+typedef struct zw_str {
+    const char *p;
+    uint64_t n;
+} zw_str;
+
 struct lsio_zwrite_array {
     char *url;
     lsio_io *io;
@@ -33,7 +40,9 @@ struct lsio_zwrite_array {
     char *index_codecs;   /* v3 sharded: index codecs array */
     char *dimnames[ZW_MAXD];
 
-    size_t itemsize;          /* native element size */
+    size_t itemsize;          /* native element size (strings: sizeof(zw_str)) */
+    int strings;              /* STRING data: chunks are zw_str arrays */
+    char *fill_str;           /* STRING: the fill value's bytes */
     unsigned char *fill;      /* one element, native order */
     int fill_nan;             /* floating fill is NaN: compare with isnan */
     int fill_null;            /* v2 fill_value null: every object is stored */
@@ -117,6 +126,17 @@ int zw_part_of(const lsio_zwrite_array *a, const lsio_selection *sel, const uint
 void zw_scatter(const lsio_zwrite_array *a, const zw_part *p, const void *src,
                 const int64_t *sstr, void *chunk, const uint64_t *ext);
 
+/* ---- zw_strings.c: chunk decode/encode for every data type */
+
+/* Decode a stored chunk into chunk (chunk_bytes). For strings the refs
+ * point into *keep, which the caller frees after encoding. */
+int zw_chunk_decode(const lsio_zwrite_array *a, const void *src, size_t len, void *chunk,
+                    void **keep);
+/* Encode a built chunk into a malloc'd *out. */
+int zw_chunk_encode(const lsio_zwrite_array *a, const void *chunk, void **out, size_t *len);
+/* The write of lsio_zwrite_write without the STRING check. */
+int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *buf, size_t bytes);
+
 /* ---- zw_shard.c: one shard */
 
 typedef struct zw_write_ctx zw_write_ctx; /* one lsio_zwrite_write call */
@@ -127,7 +147,7 @@ int zw_build_shard(zw_write_ctx *w, const uint64_t *g, const void *old, size_t o
 /* Decode and merge one chunk: chunk (chunk_bytes) gets the old bytes (or
  * fill) then the selection. Shared by plain chunks and inner chunks. */
 int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t oldlen,
-                   void *chunk, const uint64_t *ext, const char *key);
+                   void *chunk, const uint64_t *ext, const char *key, void **keep);
 const char *zw_ctx_key(zw_write_ctx *w, const uint64_t *g, char *buf, size_t len);
 lsio_zwrite_array *zw_ctx_array(zw_write_ctx *w);
 const lsio_selection *zw_ctx_sel(zw_write_ctx *w);

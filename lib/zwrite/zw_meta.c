@@ -108,6 +108,18 @@ static int chain_from(const cJSON *list, const cJSON *v2_compressor, int v2,
 
 /* v3: put "bytes" in front of the first bytes->bytes codec when no
  * array->bytes codec is there. Returns the (possibly new) list. */
+static int v2_has_vlen(const cJSON *filters)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, filters)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+        if (cJSON_IsString(id) && !strncmp(id->valuestring, "vlen-", 5))
+            return 1;
+    }
+    return 0;
+}
+
 static int v3_add_bytes(cJSON *list, const lsio_dtype *dt)
 {
     int idx = 0;
@@ -126,8 +138,9 @@ static int v3_add_bytes(cJSON *list, const lsio_dtype *dt)
             break;
         idx++;
     }
-    cJSON *b = cJSON_Parse(dt->size > 1 ? "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}"
-                                        : "{\"name\":\"bytes\"}");
+    cJSON *b = cJSON_Parse(dt->kind == LSIO_DT_STRING ? "{\"name\":\"vlen-utf8\"}"
+                           : dt->size > 1 ? "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}"
+                                          : "{\"name\":\"bytes\"}");
     if (!b)
         return -ENOMEM;
     cJSON_InsertItemInArray(list, idx, b);
@@ -199,8 +212,6 @@ int zw_adopt_spec(lsio_zwrite_array *a, const lsio_zwrite_spec *in)
     if (rc < 0)
         return rc;
     int v2 = s.zarr_format == 2;
-    if (s.dtype.kind == LSIO_DT_STRING)
-        return lsio_error(-LSIO_EUNSUPPORTED, "writing variable-length strings");
     if (!v2) {
         if (!zw_dtype_v3(s.dtype))
             return lsio_error(-LSIO_EUNSUPPORTED, "data type of kind %d, size %u in Zarr v3",
@@ -225,6 +236,16 @@ int zw_adopt_spec(lsio_zwrite_array *a, const lsio_zwrite_spec *in)
         return rc;
     if (!v2)
         a->fill_null = 0;
+    if ((a->strings = s.dtype.kind == LSIO_DT_STRING)) {
+        cJSON *fj = s.fill_value_json ? cJSON_Parse(s.fill_value_json) : NULL;
+        a->fill_str = cJSON_IsString(fj) ? strdup(fj->valuestring)
+                    : cJSON_IsNumber(fj) ? cJSON_PrintUnformatted(fj) : strdup("");
+        cJSON_Delete(fj);
+        if (!a->fill_str)
+            return -ENOMEM;
+        zw_str f = {a->fill_str, strlen(a->fill_str)};
+        memcpy(a->fill, &f, sizeof f);
+    }
     if (s.dtype.kind == LSIO_DT_FLOAT || s.dtype.kind == LSIO_DT_COMPLEX) {
         /* NaN test through the JSON spelling: any "NaN" or a NaN hex payload */
         char *fj = zw_fill_json(s.dtype, a->fill, 0, 3);
@@ -250,8 +271,23 @@ int zw_adopt_spec(lsio_zwrite_array *a, const lsio_zwrite_spec *in)
             cJSON_Delete(root);
             return lsio_error(-EINVAL, "v2 codecs: want {\"compressor\":...,\"filters\":...}");
         }
-        if (filt && cJSON_IsArray(filt) && cJSON_GetArraySize(filt) == 0)
+        if (filt && (cJSON_IsNull(filt) || (cJSON_IsArray(filt) && cJSON_GetArraySize(filt) == 0)))
             filt = NULL;
+        if (a->strings && !v2_has_vlen(filt)) { /* object arrays need the vlen-utf8 filter */
+            if (!filt) {
+                if (!root || cJSON_IsNull(root) || comp == root) {
+                    cJSON *nr = cJSON_CreateObject();
+                    cJSON_AddItemToObject(nr, "compressor",
+                                          comp ? cJSON_Duplicate(comp, 1) : cJSON_CreateNull());
+                    cJSON_Delete(root);
+                    root = nr;
+                    comp = cJSON_GetObjectItemCaseSensitive(root, "compressor");
+                }
+                cJSON_DeleteItemFromObjectCaseSensitive(root, "filters");
+                filt = cJSON_AddArrayToObject(root, "filters");
+            }
+            cJSON_InsertItemInArray(filt, 0, cJSON_Parse("{\"id\":\"vlen-utf8\"}"));
+        }
         a->v2_compressor = comp && !cJSON_IsNull(comp) ? cJSON_PrintUnformatted(comp) : strdup("null");
         a->v2_filters = filt && !cJSON_IsNull(filt) ? cJSON_PrintUnformatted(filt) : strdup("null");
         for (unsigned d = 0; d < s.ndim; d++)
@@ -299,6 +335,11 @@ int zw_adopt_spec(lsio_zwrite_array *a, const lsio_zwrite_spec *in)
     if (!a->codecs_json)
         return -ENOMEM;
     a->chunk_bytes = lsio_chain_decoded_size(a->chain);
+    if (a->strings) {
+        a->chunk_bytes = sizeof(zw_str);
+        for (unsigned d = 0; d < s.ndim; d++)
+            a->chunk_bytes *= s.chunks[d];
+    }
 
     /* attributes, names */
     if (s.attrs_json) {

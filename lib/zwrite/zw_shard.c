@@ -96,12 +96,15 @@ static void inner_pieces(void *ctx, size_t begin, size_t end)
         }
         char key[48];
         snprintf(key, sizeof key, "inner chunk %zu", i);
-        int rc = zw_merge_chunk(c->w, &p, p.full ? NULL : old, oldlen, chunk, a->spec.chunks, key);
+        void *keep = NULL;
+        int rc = zw_merge_chunk(c->w, &p, p.full ? NULL : old, oldlen, chunk, a->spec.chunks,
+                                key, &keep);
         if (rc == 0 && (a->opts.write_empty_chunks ||
                         !zw_all_fill(a, chunk, a->chunk_bytes / a->itemsize))) {
-            rc = lsio_chain_encode(a->chain, chunk, a->chunk_bytes, &c->enc[i], &c->len[i]);
+            rc = zw_chunk_encode(a, chunk, &c->enc[i], &c->len[i]);
             atomic_fetch_add(&a->st_encoded, 1);
         }
+        free(keep);
         if (rc < 0) {
             sh_fail(c, rc);
             break;

@@ -55,11 +55,12 @@ const char *zw_dtype_v3(lsio_dtype d)
     case LSIO_DT_FLOAT:
         return d.size == 2 ? "float16" : d.size == 4 ? "float32" : d.size == 8 ? "float64" : NULL;
     case LSIO_DT_COMPLEX: return d.size == 8 ? "complex64" : d.size == 16 ? "complex128" : NULL;
+    case LSIO_DT_STRING: return "string";
     default: return NULL;
     }
 }
 
-size_t zw_itemsize(lsio_dtype d) { return d.kind == LSIO_DT_STRING ? 0 : d.size; }
+size_t zw_itemsize(lsio_dtype d) { return d.kind == LSIO_DT_STRING ? sizeof(zw_str) : d.size; }
 
 /* ---------------------------------------------------------- half floats */
 
@@ -301,7 +302,8 @@ int zw_fill_parse(lsio_dtype d, const char *json, void *elem, int *is_null)
         rc = cJSON_IsString(j) ? utf8_to_ucs4((const unsigned char *)j->valuestring, elem, size / 4)
                                : -LSIO_EFORMAT;
         break;
-    case LSIO_DT_STRING:
+    case LSIO_DT_STRING: /* zw_adopt_spec keeps the text */
+        rc = cJSON_IsString(j) || cJSON_IsNumber(j) ? 0 : -LSIO_EFORMAT;
         break;
     }
 out:
@@ -399,7 +401,13 @@ char *zw_fill_json(lsio_dtype d, const void *elem, int is_null, int zarr_format)
         free(s);
         break;
     }
-    case LSIO_DT_STRING: j = cJSON_CreateString(""); break;
+    case LSIO_DT_STRING: {
+        const zw_str *s = elem;
+        char *t = strndup(s->p ? s->p : "", (size_t)s->n);
+        j = t ? cJSON_CreateString(t) : NULL;
+        free(t);
+        break;
+    }
     }
     if (!j)
         return NULL;
@@ -422,6 +430,13 @@ int zw_all_fill(const lsio_zwrite_array *a, const void *buf, size_t n)
     if (a->fill_null)
         return 0;
     size_t is = a->itemsize;
+    if (a->strings) {
+        const zw_str *s = buf, *f = (const zw_str *)a->fill;
+        for (size_t i = 0; i < n; i++)
+            if (s[i].n != f->n || (f->n && memcmp(s[i].p, f->p, f->n)))
+                return 0;
+        return 1;
+    }
     const unsigned char *p = buf;
     if (a->fill_nan) { /* a float or complex fill with a NaN part */
         unsigned part = a->spec.dtype.kind == LSIO_DT_COMPLEX ? (unsigned)is / 2 : (unsigned)is;

@@ -236,7 +236,7 @@ void zw_put_done(void *ctx, lsio_completion *c)
 }
 
 int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t oldlen,
-                   void *chunk, const uint64_t *ext, const char *key)
+                   void *chunk, const uint64_t *ext, const char *key, void **keep)
 {
     lsio_zwrite_array *a = w->a;
     size_t nel = a->chunk_bytes / a->itemsize;
@@ -244,7 +244,7 @@ int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t ol
     for (unsigned d = 0; d < a->spec.ndim; d++)
         padded |= p->n[d] != ext[d];
     if (!p->full && old) {
-        int rc = lsio_chain_decode(a->chain, old, oldlen, chunk, a->chunk_bytes);
+        int rc = zw_chunk_decode(a, old, oldlen, chunk, keep);
         if (rc < 0) {
             return zw_error_wrap(rc, "decode %s", key ? key : "chunk");
         }
@@ -303,13 +303,15 @@ static void job_run(void *arg)
     if (a->sharded) {
         rc = zw_build_shard(w, j->g, old, oldlen, &j->enc, &j->enclen);
     } else {
-        void *chunk = malloc(a->chunk_bytes ? a->chunk_bytes : 1);
-        rc = chunk ? zw_merge_chunk(w, &p, old, oldlen, chunk, a->spec.chunks, NULL) : -ENOMEM;
+        void *chunk = malloc(a->chunk_bytes ? a->chunk_bytes : 1), *keep = NULL;
+        rc = chunk ? zw_merge_chunk(w, &p, old, oldlen, chunk, a->spec.chunks, NULL, &keep)
+                   : -ENOMEM;
         if (rc == 0 && (a->opts.write_empty_chunks ||
                         !zw_all_fill(a, chunk, a->chunk_bytes / a->itemsize))) {
-            rc = lsio_chain_encode(a->chain, chunk, a->chunk_bytes, &j->enc, &j->enclen);
+            rc = zw_chunk_encode(a, chunk, &j->enc, &j->enclen);
             atomic_fetch_add(&a->st_encoded, 1);
         }
+        free(keep);
         free(chunk);
     }
     lsio_buf_release(ob);
@@ -365,6 +367,15 @@ static int touched(const lsio_zwrite_array *a, const lsio_selection *sel, unsign
 
 int lsio_zwrite_write(lsio_zwrite_array *a, const lsio_selection *sel, const void *buf,
                       size_t buf_bytes)
+{
+    if (a && a->strings)
+        return lsio_error(-EINVAL, "array %s: strings are written with lsio_zwrite_write_strings",
+                          a->url);
+    return zw_write_any(a, sel, buf, buf_bytes);
+}
+
+int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *buf,
+                 size_t buf_bytes)
 {
     if (!a || !buf)
         return lsio_error(-EINVAL, "lsio_zwrite_write: NULL argument");

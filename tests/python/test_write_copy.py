@@ -132,7 +132,7 @@ def test_group_copy(lsio_zarr, copy, work_dir, node_dir):
 
 def test_copy_fixture_arrays(lsio_zarr, copy, work_dir, fixtures_dir):
     """The zarrita fixture arrays (zarr-python 2.18) copied one by one: the
-    copy reads back like the source; strings are refused with a reason."""
+    copy reads back like the source (vlen-utf8 strings included)."""
     root = fixtures_dir / "zarrita" / "v2" / "data.zarr"
     done = 0
     for name in sorted(os.listdir(root)):
@@ -146,12 +146,15 @@ def test_copy_fixture_arrays(lsio_zarr, copy, work_dir, fixtures_dir):
         r = subprocess.run([str(os.environ.get("LSIO_BIN", "build/lsio")), "copy",
                             str(root / name), str(work_dir / name), "--no-progress"],
                            capture_output=True, text=True, timeout=60)
-        if src.dtype == object:
-            assert r.returncode == 1 and name in r.stderr, r.stderr  # not yet
+        if name.endswith("json2.O"):  # no json2 codec in LSIO
+            assert r.returncode == 1 and name in r.stderr, r.stderr
             continue
         assert r.returncode == 0, f"{name}: {r.stderr}"
         got = zarr.open_array(str(work_dir / name), mode="r")
-        np.testing.assert_array_equal(got[...], ref, err_msg=name)
+        if ref.dtype == object:
+            assert list(got[...].ravel()) == list(ref.ravel()), name
+        else:
+            np.testing.assert_array_equal(got[...], ref, err_msg=name)
         done += 1
     assert done >= 20
 

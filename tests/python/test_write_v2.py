@@ -293,3 +293,21 @@ def test_bad_specs_name_the_problem(zw, work_dir):
     with pytest.raises(LsioError) as e:
         a.write(np.zeros(3, "<i4"))
     a.close()
+
+
+@pytest.mark.parametrize("codec", ["none", "zstd:3", "blosc:lz4:5:shuffle"])
+def test_strings(zw, work_dir, codec):
+    rng = np.random.default_rng(4)
+    words = ["", "a", "bé", "héllo wörld", "😀 x", "0" * 40]
+    x = np.array([words[i] for i in rng.integers(0, len(words), 37)], dtype=object).reshape(37)
+    x[:5] = ""  # a chunk of the fill value
+    a = zw.create(work_dir / "s", 2, x.shape, (5,), "|O", codecs=codec, fill='""')
+    a.write_strings(x)
+    a.write_strings(["new", "ü"], (slice(11, 13),))  # partial: read, merge, rewrite
+    x[11:13] = ["new", "ü"]
+    a.close()
+    meta = json.loads((work_dir / "s" / ".zarray").read_text())
+    assert meta["dtype"] == "|O" and meta["filters"][0]["id"] == "vlen-utf8"
+    z = zarr.open_array(str(work_dir / "s"), mode="r")
+    assert list(z[...]) == list(x)
+    assert "0" not in chunk_keys(work_dir / "s")

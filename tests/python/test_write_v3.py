@@ -250,3 +250,23 @@ def test_v3_errors(zw, work_dir):
     assert "shards" in e.value.msg
     with pytest.raises(LsioError):
         zw.create(work_dir / "e", 3, (4,), (2,), "|S3")
+
+
+def test_strings(zw, work_dir, node_dir):
+    words = ["", "a", "bé", "héllo", "😀", "xyz" * 9]
+    x = np.array([words[(i * 7) % 6] for i in range(6 * 9)], dtype=object).reshape(6, 9)
+    a = zw.create(work_dir / "t", 3, x.shape, (2, 4), "string", codecs="zstd:3", fill='""',
+                  shards=(4, 8))
+    a.write_strings(x)
+    a.write_strings(np.array([["Q"] * 3] * 2, dtype=object), (slice(1, 3), slice(2, 5)))
+    x[1:3, 2:5] = "Q"
+    a.close()
+    meta = json.loads((work_dir / "t" / "zarr.json").read_text())
+    assert meta["data_type"] == "string"
+    out = tempfile.TemporaryFile("w+")
+    subprocess.run(["node", str(node_dir / "read_zarrita.mjs"), str(work_dir), "t"],
+                   stdout=out, timeout=60)
+    out.seek(0)
+    rec = json.loads(out.read())
+    assert rec.get("error") is None, rec
+    assert rec["data"] == list(x.ravel())

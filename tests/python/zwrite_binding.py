@@ -85,7 +85,12 @@ def liblsio_path():
     return None
 
 
+DT_STRING = 7
+
+
 def dtype_struct(dt):
+    if dt in ("string", "|O", object, str):
+        return Dtype(DT_STRING, 0, 0)
     dt = np.dtype(dt)
     kind = {"b": DT_BOOL, "i": DT_INT, "u": DT_UINT, "f": DT_FLOAT, "c": DT_COMPLEX,
             "S": DT_BYTES, "U": DT_UNICODE}[dt.kind]
@@ -122,6 +127,15 @@ class ZArray:
                                                   data.ctypes.data_as(ctypes.c_void_p),
                                                   data.nbytes))
 
+    def write_strings(self, strs, key=()):
+        bs = [s.encode() for s in np.asarray(strs, dtype=object).ravel()]
+        off = np.cumsum([0] + [len(b) for b in bs]).astype(np.uint64)
+        data = b"".join(bs)
+        sel = selection(self.shape, key)
+        self.w._check(self.w.L.lsio_zwrite_write_strings(self.h, ctypes.byref(sel),
+                                                          off.ctypes.data_as(ctypes.c_void_p),
+                                                          data, len(bs)))
+
     def stats(self):
         st = Stats()
         self.w.L.lsio_zwrite_stats_get(self.h, ctypes.byref(st))
@@ -149,6 +163,8 @@ class ZWriter:
         L.lsio_zwrite_open.argtypes = [ctypes.POINTER(vp), cp, ctypes.POINTER(Opts)]
         L.lsio_zwrite_write.argtypes = [vp, ctypes.POINTER(Selection), vp, ctypes.c_size_t]
         L.lsio_zwrite_close.argtypes = [vp]
+        L.lsio_zwrite_write_strings.argtypes = [vp, ctypes.POINTER(Selection), vp, cp,
+                                                ctypes.c_uint64]
         L.lsio_zwrite_stats_get.argtypes = [vp, ctypes.POINTER(Stats)]
         L.lsio_zwrite_create_group.argtypes = [cp, ctypes.c_int, cp, ctypes.POINTER(Opts)]
         L.lsio_zwrite_codecs_from_text.argtypes = [cp, ctypes.c_int, ctypes.POINTER(Dtype),
