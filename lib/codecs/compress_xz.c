@@ -107,8 +107,8 @@ const codec_ops codec_bz2_ops = {
 enum { FORMAT_AUTO = 0, FORMAT_XZ = 1, FORMAT_ALONE = 2, FORMAT_RAW = 3 };
 
 /* What a decoder may allocate: a header can ask for a 4 GiB dictionary;
- * preset 9 needs 65 MiB. */
-#define LZMA_MEMLIMIT ((uint64_t)512 << 20)
+ * preset 9 (and 9e) needs 65 MiB, so 128 MiB refuses no numcodecs preset. */
+#define LZMA_MEMLIMIT ((uint64_t)128 << 20)
 
 static int lzma_init(lsio_codec *c, const cJSON *cfg)
 {
