@@ -113,7 +113,8 @@ static int v3_text(const cJSON *list, char *buf, size_t len)
         const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
         const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(e, "configuration");
         const char *n = cJSON_IsString(nm) ? nm->valuestring : "";
-        if (!strcmp(n, "bytes") || !strcmp(n, "crc32c") || !strcmp(n, "transpose"))
+        if (!strcmp(n, "bytes") || !strcmp(n, "crc32c") || !strcmp(n, "transpose") ||
+            !strcmp(n, "vlen-utf8"))
             continue;
         if (found++)
             return lsio_error(-LSIO_EUNSUPPORTED, "more than one compressor");
@@ -163,8 +164,16 @@ int lsio_zwrite_codecs_convert(const char *codecs_json, int from, int to, const 
             comp = cJSON_GetObjectItemCaseSensitive(j, "compressor");
             filt = cJSON_GetObjectItemCaseSensitive(j, "filters");
         }
-        if (cJSON_IsArray(filt) && cJSON_GetArraySize(filt) > 0)
-            rc = lsio_error(-LSIO_EUNSUPPORTED, "v2 filters have no Zarr v3 counterpart");
+        const cJSON *f;
+        cJSON_ArrayForEach(f, filt)
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+            if (!cJSON_IsString(id) || strcmp(id->valuestring, "vlen-utf8")) {
+                rc = lsio_error(-LSIO_EUNSUPPORTED, "v2 filter \"%s\" has no Zarr v3 counterpart",
+                                cJSON_IsString(id) ? id->valuestring : "?");
+                break;
+            }
+        }
         if (rc == 0)
             rc = v2_text(comp, txt, sizeof txt);
         if (rc == 0)

@@ -200,3 +200,18 @@ def test_progress_bar_on_a_terminal_only(lsio_zarr, lsio_bin, work_dir):
     assert b"copy [" in out and b"100.0%" in out
     np.testing.assert_array_equal(zarr.open_array(str(work_dir / "t"), mode="r")[...],
                                   zarr.open_array(str(work_dir / "s"), mode="r")[...])
+
+
+def test_strings_across_formats(lsio_zarr, copy, work_dir, node_dir):
+    x = np.array(["", "a", "bé", "héllo wörld", "😀", "zz"] * 5, dtype=object)
+    z = zarr.open_array(str(work_dir / "s"), mode="w", shape=x.shape, chunks=(4,), dtype=str,
+                        object_codec=numcodecs.VLenUTF8(), compressor=numcodecs.Zstd(2))
+    z[...] = x
+    copy(work_dir / "s", work_dir / "v3", "--format", "3")
+    out = work_dir / "zarrita.json"
+    with open(out, "w") as f:
+        subprocess.run(["node", str(node_dir / "read_zarrita.mjs"), str(work_dir), "v3"],
+                       stdout=f, timeout=60)
+    assert json.loads(out.read_text())["data"] == list(x)
+    copy(work_dir / "v3", work_dir / "v2", "--format", "2")
+    assert list(zarr.open_array(str(work_dir / "v2"), mode="r")[...]) == list(x)
