@@ -6,6 +6,10 @@ remote-IO tests, and stop it when told.
                                DELETE too (WebDAV) where nginx has http_dav_module
     serve.py s3rver DIR        s3rver (tests/node) storing in DIR; key S3RVER/S3RVER,
                                buckets --bucket NAME (repeatable; default lsio-test)
+    serve.py nginx-tls ROOT    the same over TLS with HTTP/2 (a self-signed
+                               certificate for 127.0.0.1 made with openssl); the
+                               access log ("protocol connection request") goes
+                               to $LSIO_SERVE_LOG when set
     serve.py faulty ROOT       tests/servers/faulty.py (fault injection) serving ROOT
 
 Prints "PORT <n>" on stdout once the server accepts connections (or
@@ -36,7 +40,7 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    {access_log}
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
@@ -50,7 +54,8 @@ http {{
     types {{ application/octet-stream bin; }}
     default_type application/octet-stream;
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        listen 127.0.0.1:{port} backlog=4096{tls};
+        {cert}
         root {root};
         location / {{ {dav} }}
     }}
@@ -85,16 +90,35 @@ def skip(reason):
 
 
 def start(kind, root, port, tmp):
-    if kind == "nginx":
+    if kind in ("nginx", "nginx-tls"):
         exe = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
         if not exe:
             skip("nginx is not installed (apt-get install nginx-light)")
         conf = os.path.join(tmp, "nginx.conf")
         v = subprocess.run([exe, "-V"], capture_output=True, text=True)
+        v = v.stdout + v.stderr
         dav = ("dav_methods PUT DELETE; create_full_put_path on; dav_access user:rw group:r all:r;"
-               if "http_dav_module" in v.stdout + v.stderr else "")
+               if "http_dav_module" in v else "")
+        tls = cert = ""
+        log = os.environ.get("LSIO_SERVE_LOG")
+        access_log = ('log_format lsio "$server_protocol $connection $request"; access_log %s lsio;' % log
+                      if log else "access_log off;")
+        if kind == "nginx-tls":
+            if "http_ssl_module" not in v or "http_v2_module" not in v:
+                skip("nginx lacks http_ssl_module or http_v2_module")
+            if not shutil.which("openssl"):
+                skip("openssl is not installed")
+            crt, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                "-keyout", key, "-out", crt], capture_output=True)
+            if r.returncode != 0:
+                skip("openssl could not make a certificate")
+            tls = " ssl http2"
+            cert = "ssl_certificate %s; ssl_certificate_key %s;" % (crt, key)
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(prefix=tmp, port=port, root=os.path.abspath(root), dav=dav))
+            f.write(NGINX_CONF.format(prefix=tmp, port=port, root=os.path.abspath(root), dav=dav,
+                                      tls=tls, cert=cert, access_log=access_log))
         return subprocess.Popen([exe, "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "error.log")],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     if kind == "s3rver":
@@ -119,7 +143,7 @@ def start(kind, root, port, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["nginx", "s3rver", "faulty"])
+    ap.add_argument("kind", choices=["nginx", "nginx-tls", "s3rver", "faulty"])
     ap.add_argument("root")
     ap.add_argument("--lifetime", type=float, default=300.0)
     ap.add_argument("--bucket", action="append", default=[])
