@@ -1,19 +1,15 @@
 /*
  * array.c — the codecs of Zarr v3's core set that are not compressors:
- * `bytes` (array→bytes: byte order), `transpose` (array→array: axis
- * permutation) and `crc32c` (bytes→bytes: a 4-byte little-endian CRC-32C
- * appended, computed by ISA-L), and lsio_crc32c() itself.
+ * `bytes` (array→bytes: byte order) and `transpose` (array→array: axis
+ * permutation). The checksums are in checksum.c.
  *
- * bytes and crc32c decode without copying when they can (native order; a
- * checksum only checks and trims), so a chain of them around a compressor
- * still decompresses straight into the caller's buffer.
+ * bytes decodes without copying when it can (native order), and so does a
+ * transpose that moves only axes of length 1, so a chain of them around a
+ * compressor still decompresses straight into the caller's buffer.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <isa-l/crc.h>
 
 #include "codec_internal.h"
 
@@ -288,79 +284,4 @@ const codec_ops codec_transpose_ops = {
     .id = "transpose", .role = LSIO_CODEC_ARRAY_ARRAY, .init = transpose_init,
     .to_json = transpose_json, .kind = transpose_kind, .out_spec = transpose_out_spec,
     .decode = transpose_dec, .encode = transpose_enc,
-};
-
-/* ----------------------------------------------------------------- crc32c */
-
-uint32_t lsio_crc32c(const void *data, size_t len)
-{
-    /* ISA-L takes the running CRC uninverted: start from ~0, invert at the end */
-    const unsigned char *p = data;
-    unsigned int crc = 0xFFFFFFFFu;
-    while (len > 0) {
-        int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
-        crc = crc32_iscsi((unsigned char *)p, n, crc);
-        p += n;
-        len -= (size_t)n;
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
-
-static codec_kind crc_kind(const lsio_codec *c, const lsio_chunk_spec *s)
-{
-    (void)c;
-    (void)s;
-    return CODEC_VIEW;
-}
-
-static size_t crc_enc_size(const lsio_codec *c, size_t n)
-{
-    (void)c;
-    return n + 4;
-}
-
-static int crc_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
-                   size_t srclen, void *dst, size_t dstcap, size_t *outlen)
-{
-    (void)spec;
-    const uint8_t *s = src;
-    if (srclen < 4)
-        return codec_corrupt(c, "shorter than its 4-byte checksum");
-    size_t n = srclen - 4;
-    uint32_t want = (uint32_t)s[n] | (uint32_t)s[n + 1] << 8 | (uint32_t)s[n + 2] << 16 |
-                    (uint32_t)s[n + 3] << 24;
-    uint32_t got = lsio_crc32c(s, n);
-    if (got != want)
-        return lsio_error(-LSIO_ECHECKSUM, "%s: checksum %08x, stored %08x", c->name, got,
-                          want);
-    if (dst) {
-        if (n > dstcap)
-            return codec_too_big(c, dstcap);
-        memmove(dst, src, n);
-    }
-    *outlen = n;
-    return 0;
-}
-
-static int crc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
-                   size_t srclen, void **dst, size_t *dstlen)
-{
-    (void)c;
-    (void)spec;
-    uint8_t *out = malloc(srclen + 4);
-    if (!out)
-        return -ENOMEM;
-    if (srclen)
-        memcpy(out, src, srclen);
-    uint32_t v = lsio_crc32c(src, srclen);
-    for (int i = 0; i < 4; i++)
-        out[srclen + i] = (uint8_t)(v >> (8 * i));
-    *dst = out;
-    *dstlen = srclen + 4;
-    return 0;
-}
-
-const codec_ops codec_crc32c_ops = {
-    .id = "crc32c", .role = LSIO_CODEC_BYTES_BYTES, .kind = crc_kind,
-    .enc_size = crc_enc_size, .decode = crc_dec, .encode = crc_enc,
 };

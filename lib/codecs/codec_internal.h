@@ -83,7 +83,7 @@ extern const codec_ops codec_bytes_ops, codec_transpose_ops, codec_crc32c_ops,
     codec_blosc_ops, codec_zstd_ops, codec_lz4_ops, codec_gzip_ops, codec_zlib_ops,
     codec_bz2_ops, codec_lzma_ops, codec_shuffle_ops, codec_delta_ops,
     codec_fixedscaleoffset_ops, codec_bitround_ops, codec_astype_ops,
-    codec_vlen_utf8_ops;
+    codec_vlen_utf8_ops, codec_crc32_ops, codec_adler32_ops;
 
 /* Per-thread state: two scratch buffers for the chain and the reusable
  * decompression contexts. Freed when the thread exits. */

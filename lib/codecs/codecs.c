@@ -27,6 +27,8 @@ static const struct {
     {"endian", &codec_bytes_ops}, /* early v3 drafts */
     {"transpose", &codec_transpose_ops},
     {"crc32c", &codec_crc32c_ops},
+    {"crc32", &codec_crc32_ops},
+    {"adler32", &codec_adler32_ops},
     {"blosc", &codec_blosc_ops},
     {"zstd", &codec_zstd_ops},
     {"lz4", &codec_lz4_ops},

@@ -66,7 +66,8 @@ typedef struct lsio_codec lsio_codec;
 /* Make a codec from a name (v3: "bytes", "transpose", "blosc", "zstd",
  * "gzip", "crc32c", "numcodecs.delta", ...; v2: the numcodecs id "blosc",
  * "zlib", "lz4", "zstd", "bz2", "lzma", "gzip", "shuffle", "delta",
- * "fixedscaleoffset", "bitround", "astype") and its configuration as a JSON
+ * "fixedscaleoffset", "bitround", "astype", "crc32", "adler32", "vlen-utf8")
+ * and its configuration as a JSON
  * object text (v3: the "configuration" member; v2: the whole compressor or
  * filter object; NULL or "{}" for none). Unknown names are
  * -LSIO_EUNSUPPORTED with a message naming the codec. */
@@ -74,7 +75,9 @@ int lsio_codec_create(lsio_codec **out, const char *name, const char *json_confi
 void lsio_codec_destroy(lsio_codec *c);
 const char *lsio_codec_name(const lsio_codec *c);
 lsio_codec_role lsio_codec_role_of(const lsio_codec *c);
-/* The configuration back as JSON text (malloc'd; caller frees). */
+/* The configuration back as JSON text (malloc'd; caller frees): every
+ * parameter with defaults filled in, plus "id" when the codec was made
+ * under a v2 name. */
 char *lsio_codec_config_json(const lsio_codec *c);
 
 /* The shape and type of a chunk as a chain sees it. */

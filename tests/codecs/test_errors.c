@@ -118,6 +118,22 @@ int main(void)
     CHECK_EQ(lsio_chain_decode(ch, enc, 3, dst, 64), -LSIO_ECODEC);
     free(enc);
     lsio_chain_destroy(ch);
+    /* numcodecs' crc32 and adler32: the checksum first */
+    const char *zs[] = {"crc32", "adler32"};
+    for (int z = 0; z < 2; z++) {
+        ch = mk_chain(&spec, 1, zs + z, jsons);
+        CHECK_OK(lsio_chain_encode(ch, data, 64, &enc, &len));
+        CHECK_EQ(len, 68);
+        e = enc;
+        e[10] ^= 1;
+        CHECK_EQ(lsio_chain_decode(ch, enc, len, dst, 64), -LSIO_ECHECKSUM);
+        CHECK(strstr(lsio_last_error(), zs[z]));
+        e[10] ^= 1;
+        CHECK_OK(lsio_chain_decode(ch, enc, len, dst, 64));
+        CHECK(memcmp(dst, data, 64) == 0);
+        free(enc);
+        lsio_chain_destroy(ch);
+    }
 
     /* no compressor: a chunk of the wrong size */
     spec = spec1("<i4", 10);

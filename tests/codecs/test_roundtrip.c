@@ -44,6 +44,8 @@ static const struct {
     {"shuffle", "{\"elementsize\":1}"},
     {"shuffle", "{\"elementsize\":16}"},
     {"crc32c", NULL},
+    {"crc32", NULL},
+    {"adler32", NULL},
     {"numcodecs.zlib", "{\"level\":2}"},
 };
 

@@ -188,6 +188,7 @@ COMPRESSORS = [
     numcodecs.LZMA(), numcodecs.LZMA(format=2, preset=1),
     numcodecs.LZMA(check=0, preset=0),
     numcodecs.Shuffle(4), numcodecs.Shuffle(3), numcodecs.Shuffle(1),
+    numcodecs.CRC32(), numcodecs.Adler32(),
 ]
 
 
