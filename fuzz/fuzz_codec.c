@@ -42,6 +42,10 @@ static const cfg cfgs[] = {
     /* 16 */ {"<f4", 0, {"astype", "lz4"},
               {"{\"encode_dtype\":\"<f8\",\"decode_dtype\":\"<f4\"}", NULL}},
     /* 17 */ {">f8", 0, {NULL}, {NULL}},
+    /* 18 */ {"<i2", 0, {"crc32", "bz2"}, {NULL, NULL}},
+    /* 19 */ {"<u4", 0, {"adler32", "gzip"}, {NULL, NULL}},
+    /* 20 */ {"<f4", 0, {"bitround", "blosc"},
+              {"{\"keepbits\":9}", "{\"cname\":\"lz4hc\",\"clevel\":5,\"shuffle\":-1}"}},
 };
 enum { NCFG = sizeof cfgs / sizeof cfgs[0] };
 static const uint32_t counts[] = {0, 1, 7, 100, 1000, 4096};

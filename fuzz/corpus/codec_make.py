@@ -71,6 +71,9 @@ TABLE = [
     ("|O", lambda a: enc([numcodecs.VLenUTF8(), numcodecs.Zstd(1)], a)),
     ("<f4", lambda a: enc([numcodecs.AsType("<f8", "<f4"), numcodecs.LZ4(1)], a)),
     (">f8", lambda a: a.astype(">f8").tobytes()),
+    ("<i2", lambda a: enc([numcodecs.CRC32(), numcodecs.BZ2(1)], a)),
+    ("<u4", lambda a: enc([numcodecs.Adler32(), numcodecs.GZip(1)], a)),
+    ("<f4", lambda a: enc([numcodecs.BitRound(9), numcodecs.Blosc("lz4hc", 5, -1)], a)),
 ]
 
 
