@@ -319,6 +319,15 @@ static void free_codecs(lsio_codec **c, size_t n)
 /* Finish the chain of codecs (encoding order) of one (inner) chunk. */
 static int finish_chain(zarr_meta *m, lsio_codec **c, size_t n, const char *name)
 {
+    uint64_t elems = 1;
+    for (unsigned d = 0; d < m->ndim; d++) {
+        if (elems > (UINT64_MAX >> 1) / m->chunks[d])
+            return lsio_error(-LSIO_EUNSUPPORTED, "array %s: chunks too large", name);
+        elems *= m->chunks[d];
+    }
+    if (elems > ((uint64_t)1 << 40) / (m->itemsize ? m->itemsize : 1))
+        return lsio_error(-LSIO_EUNSUPPORTED, "array %s: chunks of %" PRIu64 " elements too large",
+                          name, elems);
     if (!m->sharded) { /* one unit per object: the read planner's view */
         m->n_inner = 1;
         for (unsigned d = 0; d < m->ndim; d++)
@@ -508,7 +517,7 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
                               "in dimension %u",
                               name, d);
         m->per_shard[d] = m->outer[d] / m->chunks[d];
-        if (m->n_inner > (1ull << 40) / m->per_shard[d])
+        if (m->n_inner > (1ull << 26) / m->per_shard[d])
             return lsio_error(-LSIO_EUNSUPPORTED, "array %s: too many inner chunks per shard",
                               name);
         m->n_inner *= m->per_shard[d];

@@ -564,9 +564,12 @@ static int run(rd *r, const progress *pg)
         if ((rc = submit_obj(r, i, j)) < 0)
             break;
         i = j;
-        if (pg && pg->fn && r->units_done != last) {
-            last = r->units_done;
-            pg->fn(pg->ctx, last, r->nkeys);
+        if (pg && pg->fn) {
+            pthread_mutex_lock(&r->mu);
+            uint64_t d = r->units_done;
+            pthread_mutex_unlock(&r->mu);
+            if (d != last)
+                pg->fn(pg->ctx, last = d, r->nkeys);
         }
     }
     /* Drain: every object completes, then every task returns. */
