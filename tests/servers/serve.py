@@ -8,7 +8,8 @@ remote-IO tests, and stop it when told.
                                buckets --bucket NAME (repeatable; default lsio-test)
     serve.py nginx-tls ROOT    the same over TLS with HTTP/2 (a self-signed
                                certificate for 127.0.0.1 made with openssl); the
-                               access log ("protocol connection request") goes
+                               access log ("protocol connection request status bytes
+                               msec request_time") goes
                                to $LSIO_SERVE_LOG when set
     serve.py faulty ROOT       tests/servers/faulty.py (fault injection) serving ROOT
 
@@ -101,7 +102,7 @@ def start(kind, root, port, tmp):
                if "http_dav_module" in v else "")
         tls = cert = ""
         log = os.environ.get("LSIO_SERVE_LOG")
-        access_log = ('log_format lsio "$server_protocol $connection $request"; access_log %s lsio;' % log
+        access_log = ('log_format lsio "$server_protocol $connection $request $status $body_bytes_sent $msec $request_time"; access_log %s lsio;' % log
                       if log else "access_log off;")
         if kind == "nginx-tls":
             if "http_ssl_module" not in v or "http_v2_module" not in v:
