@@ -383,6 +383,49 @@ static PyObject *array_read(LsioArray *s, PyObject *args, PyObject *kwargs)
     return read_key(s, key, out);
 }
 
+/* The outputs of read_many without outs: views into one allocation rather
+ * than n of them. Fresh memory costs a page fault per 4 KiB page, which
+ * dominates many small reads; one large block is backed by huge pages
+ * where numpy can (madvise) and is returned to the system in one piece.
+ * The views keep the block alive: it goes when the last of them goes. */
+static int shared_outputs(LsioArray *s, const lsio_selection *sels, Py_ssize_t n,
+                          PyObject *result)
+{
+    npy_intp dims[LSIO_ZARR_MAX_DIMS], total = 0;
+    const npy_intp align = 64;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        sel_dims(&sels[i], dims);
+        npy_intp bytes = (npy_intp)lsio_selection_count(&sels[i]) * s->descr->elsize;
+        total += (bytes + align - 1) / align * align;
+    }
+    PyArrayObject *block = (PyArrayObject *)PyArray_SimpleNew(1, &total, NPY_UINT8);
+    if (!block)
+        return -1;
+    char *base = PyArray_DATA(block);
+    npy_intp off = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned nd = sel_dims(&sels[i], dims);
+        npy_intp bytes = (npy_intp)lsio_selection_count(&sels[i]) * s->descr->elsize;
+        Py_INCREF(s->descr);
+        PyObject *v = PyArray_NewFromDescr(&PyArray_Type, s->descr, (int)nd, dims, NULL,
+                                           base + off, NPY_ARRAY_CARRAY, NULL);
+        if (!v) {
+            Py_DECREF(block);
+            return -1;
+        }
+        Py_INCREF(block);
+        if (PyArray_SetBaseObject((PyArrayObject *)v, (PyObject *)block) < 0) {
+            Py_DECREF(v);
+            Py_DECREF(block);
+            return -1;
+        }
+        PyList_SET_ITEM(result, i, v);
+        off += (bytes + align - 1) / align * align;
+    }
+    Py_DECREF(block);
+    return 0;
+}
+
 static PyObject *array_read_many(LsioArray *s, PyObject *args, PyObject *kwargs)
 {
     static char *kw[] = {"selections", "outs", NULL};
@@ -418,13 +461,21 @@ static PyObject *array_read_many(LsioArray *s, PyObject *args, PyObject *kwargs)
         goto done;
     }
     size_t nlive = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n; i++)
         if (key_to_sel(s, PySequence_Fast_GET_ITEM(seq, i), &sels[i]) < 0)
             goto fail;
-        PyArrayObject *o = output_for(s, &sels[i], oseq ? PySequence_Fast_GET_ITEM(oseq, i) : NULL);
-        if (!o)
-            goto fail;
-        PyList_SET_ITEM(result, i, (PyObject *)o);
+    if (!oseq && !s->is_string && shared_outputs(s, sels, n, result) < 0)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyArrayObject *o;
+        if (!oseq && !s->is_string) {
+            o = (PyArrayObject *)PyList_GET_ITEM(result, i);
+        } else {
+            o = output_for(s, &sels[i], oseq ? PySequence_Fast_GET_ITEM(oseq, i) : NULL);
+            if (!o)
+                goto fail;
+            PyList_SET_ITEM(result, i, (PyObject *)o);
+        }
         if (PyArray_SIZE(o) > 0) {
             live[nlive] = sels[i];
             ptrs[nlive] = PyArray_DATA(o);
@@ -742,7 +793,8 @@ static PyMethodDef array_methods[] = {
      "read_many(selections, outs=None) -> list of numpy.ndarray\n\n"
      "Read several selections in one submission: every chunk they need is fetched and\n"
      "decoded once, even where they overlap. outs, when given, holds one output array per\n"
-     "selection (checked as in read)."},
+     "selection (checked as in read). Without outs, the results are views into one\n"
+     "allocation (far fewer page faults), which lives as long as any of them."},
     {"close", (PyCFunction)array_close, METH_NOARGS,
      "close()\n\nRelease the array (at once, or when reads in progress in other threads\n"
      "return). Later operations raise ValueError. Closing twice is harmless."},

@@ -316,6 +316,14 @@ def test_read_many_overlapping_reads_each_chunk_once(arr3):
     assert all(p is q for p, q in zip(r, outs2))
     for k, o in zip(keys[:3], outs2):
         np.testing.assert_array_equal(o, x[k])
+    # without outs the results share one allocation, yet stay separate arrays
+    assert outs[0].base is not None and outs[0].base is outs[1].base
+    assert all(o.flags.c_contiguous and o.flags.writeable and o.flags.aligned for o in outs)
+    outs[0][...] = 12345
+    np.testing.assert_array_equal(outs[1], x[keys[1]])
+    last = outs[-1]
+    del outs, r
+    np.testing.assert_array_equal(last, x[1:4, 2, :])  # keeps the block alive
     assert a.read_many([]) == []
     assert a.read_many([(slice(2, 2),)])[0].shape == (0, 31, 17)
 
