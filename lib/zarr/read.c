@@ -74,6 +74,7 @@ struct rd {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t inflight, live, max_live;
+    int local;               /* a local backend (uring, posix) */
     uint64_t units_done;
     rd_obj *free;
     atomic_int err;
@@ -494,6 +495,11 @@ static int submit_obj(rd *r, size_t i, size_t j)
         rg.user_data = (uint64_t)((uintptr_t)o | 1);
     } else {
         rg.user_data = (uint64_t)(uintptr_t)&o->units[0];
+        /* An uncompressed chunk has a known size: on a remote store, spare
+         * the size request (a HEAD) that reading "to the end" costs. (A
+         * local read keeps it: it is cheap and catches an overlong file.) */
+        if (m->raw && r->unit_bytes && !r->local)
+            rg.length = (int64_t)r->unit_bytes;
         /* An uncompressed chunk that is its place in the output: read it
          * there. */
         if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes) {
@@ -540,6 +546,7 @@ static int run(rd *r, const progress *pg)
     /* The units to read, grouped by object. */
     const char *be = lsio_io_backend_name(a->io);
     int local = be && (!strcmp(be, "uring") || !strcmp(be, "posix"));
+    r->local = local;
     r->max_live = local ? OBJS_PER_THREAD_LOCAL * lsio_pool_threads(r->pool) + 2 : OBJS_REMOTE;
     zarr_grid_init(&r->g, m);
     if ((rc = zarr_plan_keys(&r->g, r->sels, r->nsel, &r->keys, &r->nkeys)) < 0)
