@@ -29,6 +29,7 @@ static int handle_new(lsio_zwrite_array **out, const char *url, const lsio_zwrit
         n--;
     a->url = strndup(url, n);
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->free_mu, NULL);
     int rc = a->url ? 0 : -ENOMEM;
     if (rc == 0 && a->opts.io_handle) {
         a->io = a->opts.io_handle;
@@ -71,6 +72,9 @@ void lsio_zwrite_close(lsio_zwrite_array *a)
         free(a->dimnames[d]);
     free((void *)a->written);
     pthread_mutex_destroy(&a->lock);
+    for (unsigned i = 0; i < a->nfree; i++)
+        free(a->free_bufs[i]);
+    pthread_mutex_destroy(&a->free_mu);
     free(a->url);
     free(a);
 }

@@ -62,6 +62,11 @@ struct lsio_zwrite_array {
     _Atomic(unsigned char) *written; /* bitmap over objects, or NULL */
     uint64_t nobjects;
 
+    int identity;             /* the codecs leave a chunk's bytes as they are */
+    pthread_mutex_t free_mu;  /* recycled chunk buffers (no page faults) */
+    void *free_bufs[16];
+    unsigned nfree;
+
     pthread_mutex_t lock; /* one write at a time */
     _Atomic uint64_t st_written, st_deleted, st_merged, st_encoded, st_bytes, st_in;
 };
@@ -125,6 +130,10 @@ int zw_part_of(const lsio_zwrite_array *a, const lsio_selection *sel, const uint
  * order with shape ext. */
 void zw_scatter(const lsio_zwrite_array *a, const zw_part *p, const void *src,
                 const int64_t *sstr, void *chunk, const uint64_t *ext);
+
+/* A buffer of chunk_bytes (recycled when possible) and its return. */
+void *zw_chunk_buf(lsio_zwrite_array *a);
+void zw_chunk_buf_put(lsio_zwrite_array *a, void *p);
 
 /* ---- zw_strings.c: chunk decode/encode for every data type */
 

@@ -335,6 +335,16 @@ int zw_adopt_spec(lsio_zwrite_array *a, const lsio_zwrite_spec *in)
     if (!a->codecs_json)
         return -ENOMEM;
     a->chunk_bytes = lsio_chain_decoded_size(a->chain);
+    /* identity: v2 without filters or compressor in native order, v3 with
+     * "bytes" (little endian) alone; not for shards (inner chunks are
+     * gathered into the shard anyway) */
+    int native = !s.dtype.big_endian;
+    if (v2)
+        a->identity = native && !strcmp(a->v2_compressor, "null") && !strcmp(a->v2_filters, "null");
+    else
+        a->identity = !strncmp(a->codecs_json, "[{\"name\":\"bytes\"", 17) &&
+                      !strstr(a->codecs_json, "\"big\"") && !strstr(a->codecs_json, "},{");
+    a->identity &= !a->strings;
     if (a->strings) {
         a->chunk_bytes = sizeof(zw_str);
         for (unsigned d = 0; d < s.ndim; d++)

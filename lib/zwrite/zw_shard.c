@@ -89,7 +89,7 @@ static void inner_pieces(void *ctx, size_t begin, size_t end)
             c->len[i] = old ? oldlen : 0;
             continue;
         }
-        if (!chunk && !(chunk = malloc(a->chunk_bytes))) {
+        if (!chunk && !(chunk = zw_chunk_buf(a))) {
             lsio_error(-ENOMEM, "shard chunk");
             sh_fail(c, -ENOMEM);
             break;
@@ -110,7 +110,7 @@ static void inner_pieces(void *ctx, size_t begin, size_t end)
             break;
         }
     }
-    free(chunk);
+    zw_chunk_buf_put(a, chunk);
 }
 
 /* Decode the stored shard's index into c->oldidx (checked against the

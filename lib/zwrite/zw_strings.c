@@ -36,6 +36,30 @@ int zw_chunk_decode(const lsio_zwrite_array *a, const void *src, size_t len, voi
     return 0;
 }
 
+void *zw_chunk_buf(lsio_zwrite_array *a)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&a->free_mu);
+    if (a->nfree)
+        p = a->free_bufs[--a->nfree];
+    pthread_mutex_unlock(&a->free_mu);
+    return p ? p : malloc(a->chunk_bytes ? a->chunk_bytes : 1);
+}
+
+void zw_chunk_buf_put(lsio_zwrite_array *a, void *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&a->free_mu);
+    unsigned cap = sizeof a->free_bufs / sizeof a->free_bufs[0];
+    if (a->nfree < cap) {
+        a->free_bufs[a->nfree++] = p;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&a->free_mu);
+    free(p);
+}
+
 int zw_chunk_encode(const lsio_zwrite_array *a, const void *chunk, void **out, size_t *len)
 {
     if (!a->strings)

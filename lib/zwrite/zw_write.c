@@ -41,6 +41,7 @@ struct zw_write_ctx {
 
 typedef struct zw_job {
     zw_write_ctx *w;
+    int enc_is_chunk;  /* enc is a recycled chunk buffer (identity codecs) */
     uint64_t g[ZW_MAXD];
     uint64_t idx;
     size_t cost;
@@ -206,7 +207,10 @@ static void job_end(zw_job *j)
 {
     zw_write_ctx *w = j->w;
     size_t cost = j->cost;
-    free(j->enc);
+    if (j->enc_is_chunk)
+        zw_chunk_buf_put(w->a, j->enc);
+    else
+        free(j->enc);
     free(j->loc);
     free(j);
     budget_release(w, cost);
@@ -303,16 +307,23 @@ static void job_run(void *arg)
     if (a->sharded) {
         rc = zw_build_shard(w, j->g, old, oldlen, &j->enc, &j->enclen);
     } else {
-        void *chunk = malloc(a->chunk_bytes ? a->chunk_bytes : 1), *keep = NULL;
+        void *chunk = zw_chunk_buf(a), *keep = NULL;
         rc = chunk ? zw_merge_chunk(w, &p, old, oldlen, chunk, a->spec.chunks, NULL, &keep)
                    : -ENOMEM;
         if (rc == 0 && (a->opts.write_empty_chunks ||
                         !zw_all_fill(a, chunk, a->chunk_bytes / a->itemsize))) {
-            rc = zw_chunk_encode(a, chunk, &j->enc, &j->enclen);
+            if (a->identity) { /* the chunk is its own encoding: put it as it is */
+                j->enc = chunk;
+                j->enclen = a->chunk_bytes;
+                j->enc_is_chunk = 1;
+                chunk = NULL;
+            } else {
+                rc = zw_chunk_encode(a, chunk, &j->enc, &j->enclen);
+            }
             atomic_fetch_add(&a->st_encoded, 1);
         }
         free(keep);
-        free(chunk);
+        zw_chunk_buf_put(a, chunk);
     }
     lsio_buf_release(ob);
     if (rc < 0) {

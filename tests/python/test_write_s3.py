@@ -180,12 +180,17 @@ def test_killed_server(tmp_path, lsio_zarr, lsio_bin):
         states = []
         for i in range(16):
             blob = c.get_object(Bucket=BUCKET, Key=f"k.zarr/{i}.0.0")["Body"].read()
-            got = np.frombuffer(blob, "<f4").reshape(chunks)
             sl = slice(i * 4, i * 4 + 4)
-            if np.array_equal(got, old[sl]):
+            if blob == old[sl].tobytes():
                 states.append("old")
-            elif np.array_equal(got, new[sl]):
+            elif blob == new[sl].tobytes():
                 states.append("new")
+            elif new[sl].tobytes().startswith(blob) and f"chunk {i}.0.0 " in err:
+                # s3rver writes an object in place while it receives it, so
+                # dying mid-PUT leaves it short (S3 itself never shows a
+                # partial PUT); LSIO had one PUT in flight (inflight=1), and
+                # it reported that very chunk as failed
+                states.append("cut by the server")
             else:
                 raise AssertionError(f"chunk {i}.0.0 is torn ({len(blob)} bytes)")
-        assert "old" in states
+        assert "old" in states and states.count("cut by the server") <= 1, states
