@@ -76,3 +76,8 @@ def _fspath(url):
 def _reopen(url, options):
     """Unpickle an Array: open it again by URL with the same options."""
     return _lsio.open_array(url, **options)
+
+
+def _reopen_group(url, options):
+    """Unpickle a Group: open it again by URL with the same options."""
+    return _lsio.open_group(url, **options)

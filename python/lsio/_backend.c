@@ -89,6 +89,7 @@ LsioBackend *lsio_py_backend_open(PyObject *url, PyObject *kwargs)
     b->io = NULL;
     b->pool = NULL;
     b->inflight = (size_t)inflight;
+    b->pid = getpid();
     Py_INCREF(url);
     b->url = url;
     b->kwargs = kwargs ? PyDict_Copy(kwargs) : PyDict_New();
@@ -120,13 +121,23 @@ void lsio_py_backend_opts(const LsioBackend *b, lsio_zarr_opts *o)
     o->inflight_bytes = b->inflight;
 }
 
+LsioBackend *lsio_py_backend_after_fork(const LsioBackend *b, PyObject *url)
+{
+    if (b->pid == getpid())
+        return NULL;
+    return lsio_py_backend_open(url, b->kwargs);
+}
+
 static void backend_dealloc(LsioBackend *b)
 {
-    /* every Array and Group using io holds a reference: none is left */
-    if (b->io)
-        lsio_io_close(b->io);
-    if (b->pool)
-        lsio_pool_destroy(b->pool);
+    /* every Array and Group using io holds a reference: none is left. In a
+     * forked child the threads of io and pool are not there: leave them. */
+    if (b->pid == getpid()) {
+        if (b->io)
+            lsio_io_close(b->io);
+        if (b->pool)
+            lsio_pool_destroy(b->pool);
+    }
     Py_XDECREF(b->url);
     Py_XDECREF(b->kwargs);
     PyObject_Free(b);

@@ -104,6 +104,32 @@ static PyObject *group_close(LsioGroup *s, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* In a forked child: reopen the group over a new backend of this process
+ * (members and attributes stay as read). */
+static int reopen_after_fork(LsioGroup *s)
+{
+    LsioBackend *nb = lsio_py_backend_after_fork(s->backend, s->url);
+    if (!nb)
+        return PyErr_Occurred() ? -1 : 0;
+    const char *u = PyUnicode_AsUTF8(s->url);
+    lsio_zarr_opts o;
+    lsio_py_backend_opts(nb, &o);
+    lsio_zarr_group *ng = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = lsio_zarr_group_open(&ng, u, &o);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        Py_DECREF(nb);
+        lsio_py_raise(rc, u);
+        return -1;
+    }
+    lsio_zarr_group_close(s->g); /* memory only: the io belongs to the old backend */
+    s->g = ng;
+    Py_SETREF(s->backend, nb);
+    return 0;
+}
+
 /* What name is: its index in members (or -1) and its kind (MISSING when
  * absent). Nested names are probed in the store. -1 with an exception. */
 static int member_kind(LsioGroup *s, PyObject *name, lsio_zarr_node *kind)
@@ -150,7 +176,7 @@ static int member_kind(LsioGroup *s, PyObject *name, lsio_zarr_node *kind)
 
 static PyObject *group_subscript(LsioGroup *s, PyObject *name)
 {
-    if (check_open(s) < 0)
+    if (check_open(s) < 0 || reopen_after_fork(s) < 0)
         return NULL;
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "group member names are str, not %.100s",
@@ -196,7 +222,7 @@ static PyObject *group_subscript(LsioGroup *s, PyObject *name)
 
 static int group_contains(LsioGroup *s, PyObject *name)
 {
-    if (check_open(s) < 0)
+    if (check_open(s) < 0 || reopen_after_fork(s) < 0)
         return -1;
     if (!PyUnicode_Check(name))
         return 0;
@@ -283,6 +309,21 @@ static PyObject *group_repr(LsioGroup *s)
     return PyUnicode_FromFormat("<lsio.Group %R members=%R>", s->url, s->members);
 }
 
+static PyObject *group_reduce(LsioGroup *s, PyObject *unused)
+{
+    (void)unused;
+    if (check_open(s) < 0)
+        return NULL;
+    PyObject *mod = PyImport_ImportModule("lsio");
+    PyObject *fn = mod ? PyObject_GetAttrString(mod, "_reopen_group") : NULL;
+    Py_XDECREF(mod);
+    if (!fn)
+        return NULL;
+    PyObject *r = Py_BuildValue("(O(OO))", fn, s->url, s->backend->kwargs);
+    Py_DECREF(fn);
+    return r;
+}
+
 static PyMethodDef group_methods[] = {
     {"keys", (PyCFunction)group_keys, METH_NOARGS, "keys() -> list of member names."},
     {"close", (PyCFunction)group_close, METH_NOARGS,
@@ -290,6 +331,8 @@ static PyMethodDef group_methods[] = {
      "group raise ValueError."},
     {"__enter__", (PyCFunction)group_enter, METH_NOARGS, "Context manager: returns self."},
     {"__exit__", (PyCFunction)group_exit, METH_VARARGS, "Context manager: closes the group."},
+    {"__reduce__", (PyCFunction)group_reduce, METH_NOARGS,
+     "Pickling reopens the group by URL with the same options."},
     {NULL, NULL, 0, NULL},
 };
 

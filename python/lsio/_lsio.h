@@ -16,6 +16,11 @@
  * Closing an Array or Group while another thread reads through it is safe:
  * the C handle is freed when the last read in progress returns (a busy
  * count changed only with the GIL held).
+ *
+ * fork(): a child has none of the parent's IO and pool threads, so an
+ * Array or Group used in a child (PyTorch DataLoader workers, multiprocessing
+ * with fork) first reopens itself there by URL with the same options; the
+ * parent's handles are left alone in the child (never closed there).
  */
 #ifndef LSIO_PY_H
 #define LSIO_PY_H
@@ -30,6 +35,9 @@
 #endif
 #include <numpy/arrayobject.h>
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include "lsio_base.h"
 #include "lsio_io.h"
 #include "lsio_pool.h"
@@ -42,6 +50,7 @@ typedef struct {
     size_t inflight;  /* lsio_zarr_opts.inflight_bytes */
     PyObject *url;    /* str: the location it was opened for */
     PyObject *kwargs; /* dict: the options, to reopen elsewhere (pickling) */
+    pid_t pid;        /* the process that opened it (its threads live there) */
 } LsioBackend;
 
 typedef struct {
@@ -88,6 +97,10 @@ PyObject *lsio_py_raise_msg(int rc, const char *msg);
  * inflight_bytes, backend, io_workers, direct, region, endpoint, profile,
  * anonymous). kwargs may be NULL. New reference or NULL with an exception. */
 LsioBackend *lsio_py_backend_open(PyObject *url, PyObject *kwargs);
+/* A new Backend like b (same options) for url when b was opened by another
+ * process (before a fork); NULL with no exception when b is this process's
+ * own, NULL with an exception on failure. */
+LsioBackend *lsio_py_backend_after_fork(const LsioBackend *b, PyObject *url);
 /* lsio_zarr_opts that share b's io and pool. */
 void lsio_py_backend_opts(const LsioBackend *b, lsio_zarr_opts *o);
 

@@ -45,7 +45,18 @@ class Store(_ZarrStore):
 
     def __init__(self, url, **options):
         self.url = os.fspath(url).rstrip("/")
-        self._backend = _lsio.backend(self.url, **options)
+        self._options = options
+        self._pid = os.getpid()
+        self._io = _lsio.backend(self.url, **options)
+
+    @property
+    def _backend(self):
+        """The IO backend of this process (reopened in a forked child, whose
+        copy of the parent's has no threads)."""
+        if self._pid != os.getpid():
+            self._io = _lsio.backend(self.url, **self._options)
+            self._pid = os.getpid()
+        return self._io
 
     def _loc(self, key: str) -> str:
         return f"{self.url}/{key}"
@@ -121,7 +132,7 @@ class Store(_ZarrStore):
         return f"lsio.zarr.Store({self.url!r})"
 
     def __getstate__(self):
-        return self.url, self._backend.options
+        return self.url, self._options
 
     def __setstate__(self, state):
         self.__init__(state[0], **state[1])

@@ -6,8 +6,8 @@ indexing of it): data types, codecs, orders, fill values and missing
 chunks, numpy indexing (ints, negative indices, slices with steps,
 Ellipsis; 0-d results), read(out=) with no copy, read_many (each chunk read
 once), text selections, groups, errors (missing URLs and members, bad
-selections, bad out arrays, closed arrays, corrupt chunks), pickling, and
-the GIL being released while LSIO reads.
+selections, bad out arrays, closed arrays, corrupt chunks), pickling, use
+in forked children, and the GIL being released while LSIO reads.
 
 Runs against the build tree (python/ on PYTHONPATH, as tests/run-all sets
 it); skips when the extension module is not built.
@@ -577,6 +577,58 @@ def test_close_while_another_thread_reads(work_dir):
     assert "e" in got or np.array_equal(got["v"], x)
     with pytest.raises(ValueError):
         a[0]
+
+
+_INHERITED = {}  # objects a forked pool worker inherits (not pickled)
+
+
+def _child_reads(i):
+    a, g = _INHERITED["a"], _INHERITED["g"]
+    return a[i, ::2], g["x"][:], os.getpid()
+
+
+def test_forked_child_reopens(arr3, work_dir):
+    """After fork() the parent's IO threads are gone: arrays and groups used
+    in the child reopen themselves there (PyTorch DataLoader workers)."""
+    import multiprocessing
+    path, x = arr3
+    root = zarr.open_group(str(work_dir / "fg.zarr"), mode="w")
+    root.create_dataset("x", data=np.arange(7), chunks=(3,))
+    a = lsio.open(str(path), threads=1)
+    g = lsio.open_group(str(work_dir / "fg.zarr"))
+    np.testing.assert_array_equal(a[0], x[0])  # threads running before the fork
+    ctx = multiprocessing.get_context("fork")
+    _INHERITED.update(a=a, g=g)
+    try:
+        with ctx.Pool(2) as pool:
+            got = pool.map_async(_child_reads, range(4)).get(timeout=60)
+    finally:
+        _INHERITED.clear()
+    for i, (v, y, pid) in enumerate(got):
+        assert pid != os.getpid()
+        np.testing.assert_array_equal(v, x[i, ::2])
+        np.testing.assert_array_equal(y, np.arange(7))
+    g2 = pickle.loads(pickle.dumps(g))
+    assert isinstance(g2, lsio.Group) and g2.members == ("x",)
+    pid = os.fork()
+    if pid == 0:  # a bare fork: the same objects, used in the child
+        try:
+            ok = np.array_equal(a[3:9], x[3:9]) and np.array_equal(g["x"][:], np.arange(7))
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("a read in a forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
+    np.testing.assert_array_equal(a[:], x)  # the parent is unaffected
 
 
 def test_fspath_and_env(work_dir, arr3):

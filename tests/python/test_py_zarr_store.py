@@ -100,3 +100,29 @@ def test_read_only_and_missing(work_dir):
     assert len(empty) == 0 and ".zarray" not in empty
     with pytest.raises(Exception):
         zarr.open_array(empty, mode="r")
+
+
+def test_forked_child(work_dir):
+    import os
+    path = str(work_dir / "f.zarr")
+    zarr.open_array(path, mode="w", shape=(6,), chunks=(2,), dtype="i2")[:] = np.arange(6)
+    s = lsio.zarr.Store(path)
+    assert s["0"]  # the backend's threads exist before the fork
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ok = list(zarr.open_array(s, mode="r")[:]) == list(range(6))
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    import time
+    for _ in range(3000):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("a read in a forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
