@@ -64,7 +64,7 @@ struct lsio_zwrite_array {
 
     int identity;             /* the codecs leave a chunk's bytes as they are */
     pthread_mutex_t free_mu;  /* recycled chunk buffers (no page faults) */
-    void *free_bufs[16];
+    void *free_bufs[64];      /* at most inflight_bytes of them */
     unsigned nfree;
 
     pthread_mutex_t lock; /* one write at a time */

@@ -52,6 +52,9 @@ void zw_chunk_buf_put(lsio_zwrite_array *a, void *p)
         return;
     pthread_mutex_lock(&a->free_mu);
     unsigned cap = sizeof a->free_bufs / sizeof a->free_bufs[0];
+    size_t budget = a->opts.inflight_bytes ? a->opts.inflight_bytes : (size_t)256 << 20;
+    if (a->chunk_bytes && budget / a->chunk_bytes < cap)
+        cap = (unsigned)(budget / a->chunk_bytes);
     if (a->nfree < cap) {
         a->free_bufs[a->nfree++] = p;
         p = NULL;
