@@ -30,7 +30,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["RandomCrops", "RandomCropsDataset"]
+__all__ = ["RandomCrops"]  # and RandomCropsDataset when torch imports
 
 _DONE = object()
 
@@ -241,8 +241,13 @@ def _torch_dataset_class():
 
 
 def __getattr__(name):
+    """RandomCropsDataset is made on first use, when torch imports."""
     if name == "RandomCropsDataset":
-        cls = _torch_dataset_class()  # ImportError when torch is missing
+        try:
+            cls = _torch_dataset_class()
+        except ImportError as e:
+            raise AttributeError(f"lsio.ml.RandomCropsDataset needs PyTorch, which does not "
+                                 f"import here: {e}") from e
         globals()[name] = cls
         return cls
     raise AttributeError(f"module 'lsio.ml' has no attribute {name!r}")

@@ -40,14 +40,13 @@ class LsioBackendArray(BackendArray):
     basic selection that covers them. Picklable (the lsio.Array reopens by
     URL), so dask workers can read it too."""
 
-    __slots__ = ("array", "shape", "dtype")
-
     def __init__(self, array: lsio.Array):
         self.array = array
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        """Read an explicit indexer (basic, outer or vectorized)."""
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.BASIC, self._raw_indexing_method)
 
@@ -82,6 +81,7 @@ class LsioDataStore(AbstractDataStore):
 
     @classmethod
     def open(cls, url, group: str | None = None, **options) -> "LsioDataStore":
+        """Open the group at url (or its subgroup `group`) with lsio options."""
         g = lsio.open_group(url, **options)
         if group not in (None, "", "/"):
             sub = g[group.strip("/")]
@@ -92,6 +92,7 @@ class LsioDataStore(AbstractDataStore):
         return cls(g)
 
     def open_store_variable(self, name: str, array: lsio.Array) -> Variable:
+        """A lazy xarray Variable over one array (fill value as _FillValue)."""
         dims, attrs = _dims_and_attrs(name, array)
         attrs.pop("filters", None)  # as xarray's zarr engine does
         encoding = {"chunks": tuple(array.chunks),
@@ -104,13 +105,16 @@ class LsioDataStore(AbstractDataStore):
         return Variable(dims, data, attrs, encoding)
 
     def get_variables(self):
+        """Every array of the group as a lazy Variable."""
         return FrozenDict((k, self.open_store_variable(k, a)) for k, a in self._arrays.items())
 
     def get_attrs(self):
+        """The group's attributes (xarray's hidden ones left out)."""
         return {k: v for k, v in self.group.attrs.items()
                 if not k.startswith("_NC") and k != DIMENSION_KEY}
 
     def get_dimensions(self):
+        """{dimension name: length}; conflicting lengths raise ValueError."""
         dims: dict[str, int] = {}
         for name, a in self._arrays.items():
             for d, n in zip(_dims_and_attrs(name, a)[0], a.shape):
@@ -120,6 +124,7 @@ class LsioDataStore(AbstractDataStore):
         return dims
 
     def close(self):
+        """Close the arrays and the group."""
         for a in self._arrays.values():
             a.close()
         self.group.close()
@@ -143,6 +148,7 @@ class LsioBackendEntrypoint(BackendEntrypoint):
                      concat_characters=True, decode_coords=True, drop_variables=None,
                      use_cftime=None, decode_timedelta=None, group=None, threads=None,
                      inflight_bytes=0):
+        """Open url as an xarray Dataset (lazy, CF-decoded by xarray)."""
         options = {"inflight_bytes": int(inflight_bytes or 0)}
         if threads is not None:
             options["threads"] = int(threads)
@@ -158,6 +164,7 @@ class LsioBackendEntrypoint(BackendEntrypoint):
             raise
 
     def guess_can_open(self, filename_or_obj) -> bool:
+        """True for paths ending in .zarr and directories holding Zarr metadata."""
         try:
             path = os.fspath(filename_or_obj)
         except TypeError:

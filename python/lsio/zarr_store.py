@@ -93,6 +93,7 @@ class Store(_ZarrStore):
         return [loc[n:] for loc, _ in self._backend.list(prefix) if loc.startswith(self.url + "/")]
 
     def keys(self):
+        """Every key of the store (a listing)."""
         return self._list()
 
     def __iter__(self) -> Iterator[str]:
@@ -102,11 +103,13 @@ class Store(_ZarrStore):
         return len(self._list())
 
     def listdir(self, path: str = "") -> list:
+        """The names directly under path, sorted."""
         path = (path or "").strip("/")
         cut = len(path) + 1 if path else 0
         return sorted({k[cut:].split("/")[0] for k in self._list(path)})
 
     def getsize(self, path: str = "") -> int:
+        """Bytes stored under path."""
         path = (path or "").strip("/")
         return sum(size for _, size in self._backend.list(self._loc(path + "/" if path else "")))
 
@@ -117,9 +120,11 @@ class Store(_ZarrStore):
         raise ReadOnlyError()
 
     def rmdir(self, path: str = "") -> None:
+        """Refused: the store is read-only."""
         raise ReadOnlyError()
 
     def rename(self, src_path: str, dst_path: str) -> None:
+        """Refused: the store is read-only."""
         raise ReadOnlyError()
 
     def __eq__(self, other):
