@@ -68,6 +68,17 @@ def read_many(array, selections, outs=None):
 open.__doc__ += _OPTIONS_DOC
 
 
+_SUBMODULES = ("ml", "dask", "zarr", "zarr_store", "xarray_backend")
+
+
+def __getattr__(name):
+    """Submodules load on first use: lsio.zarr.Store works after `import lsio`."""
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'lsio' has no attribute {name!r}")
+
+
 def _fspath(url):
     import os
     return os.fspath(url)
