@@ -223,7 +223,7 @@ static int key_to_sel(LsioArray *s, PyObject *key, lsio_selection *sel)
                 goto fail;
             Py_ssize_t cnt = PySlice_AdjustIndices(len, &start, &stop, step);
             sel->dim[d] = (lsio_dim_sel){cnt ? start : 0, step, (uint64_t)cnt, 0};
-        } else if (!PyBool_Check(it) && PyIndex_Check(it)) {
+        } else if (!PyBool_Check(it) && !PyArray_IsScalar(it, Bool) && PyIndex_Check(it)) {
             Py_ssize_t v = PyNumber_AsSsize_t(it, PyExc_IndexError);
             if (v == -1 && PyErr_Occurred())
                 goto fail;

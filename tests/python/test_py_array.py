@@ -217,6 +217,8 @@ def test_bad_selections(arr3):
     with pytest.raises(IndexError):
         a[True]
     with pytest.raises(IndexError):
+        a[np.bool_(False)]
+    with pytest.raises(IndexError):
         a["0:3"]
     with pytest.raises(IndexError, match="single ellipsis"):
         a[..., 0, ...]
