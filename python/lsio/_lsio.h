@@ -110,6 +110,14 @@ PyObject *lsio_py_array_new(lsio_zarr_array *a, LsioBackend *backend);
 /* Open the group at url (str) over backend. */
 PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend);
 
+/* _select.c: turn a key (numpy-style, a text selection, or None for
+ * everything) into sel for array s (-1 with IndexError / ValueError set);
+ * the output shape of sel (returns ndim); a new output array for sel, or
+ * the caller's out after checking it (new reference, NULL on error). */
+int lsio_py_key_to_sel(LsioArray *s, PyObject *key, lsio_selection *sel);
+unsigned lsio_py_sel_dims(const lsio_selection *sel, npy_intp *dims);
+PyArrayObject *lsio_py_output_for(LsioArray *s, const lsio_selection *sel, PyObject *out);
+
 /* json.loads(text) */
 PyObject *lsio_py_json(const char *text);
 
