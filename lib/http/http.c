@@ -60,6 +60,12 @@ struct xfer {
     char bad[160];          /* a body we refused, or "" */
     char etag[128];         /* the answer's ETag (multipart parts need it) */
     char ebuf[CURL_ERROR_SIZE];
+    /* open-ended reads: the buffer sized from the answer (this attempt) */
+    lsio_bufpool *pool;
+    lsio_buf *obuf;
+    size_t ocap;
+    int oknown;             /* its size came from the answer's headers */
+    int hard;               /* a refusal not worth a retry (-E2BIG, -LSIO_ERANGE) */
 };
 
 typedef struct http_state {
@@ -77,6 +83,7 @@ typedef struct http_state {
     /* multipart uploads running (under mu; stop waits for 0) */
     unsigned mp_running;
     pthread_cond_t mp_cv;
+    lsio_bufpool *pool;     /* the io's pool: buffers of open-ended reads */
 } http_state;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -144,6 +151,98 @@ static size_t refuse(xfer *x, const char *fmt, ...)
     return 0; /* stops the transfer with CURLE_WRITE_ERROR */
 }
 
+/* A buffer for an open-ended read: from the pool when it has room, else
+ * on its own (the size is bounded by op->len, the pool's bound). */
+static int obuf_alloc(xfer *x, size_t len, lsio_buf **out)
+{
+    if (x->pool && lsio_bufpool_tryget(x->pool, len ? len : 1, out) == 0)
+        return 0;
+    return lsio_buf_alloc(len ? len : 1, 0, out);
+}
+
+/* Open-ended read: GET [offset, end) of an object of unknown size. The
+ * first bytes size the buffer (Content-Range of a 206, Content-Length of a
+ * 200); without a length (chunked) it grows. Never past op->len. */
+static size_t on_body_open(xfer *x, const char *d, size_t n, long st)
+{
+    lsio_op *op = x->op;
+    size_t taken = n; /* curl wants the whole count back */
+    if (!x->obuf) {
+        uint64_t len = 0;
+        x->oknown = 1;
+        if (st == 206) {
+            if (x->cr_seen != 1)
+                return refuse(x, "206 without a valid Content-Range");
+            if (x->cr_start != op->offset)
+                return refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 " does not start at %" PRIu64,
+                              x->cr_start, x->cr_end, op->offset);
+            if (x->cr_total != UINT64_MAX && x->cr_total != x->cr_end + 1)
+                return refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+                                 " does not reach the end",
+                              x->cr_start, x->cr_end, x->cr_total);
+            len = x->cr_end - x->cr_start + 1;
+        } else if (st == 200) {
+            curl_off_t cl = -1;
+            curl_easy_getinfo(x->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+            if (cl < 0) {
+                x->oknown = 0;
+                len = 256 << 10;
+            } else if ((uint64_t)cl < op->offset) {
+                x->hard = -LSIO_ERANGE;
+                return refuse(x, "offset past the end of the object (size %" PRIu64 ")",
+                              (uint64_t)cl);
+            } else {
+                len = (uint64_t)cl - op->offset;
+            }
+        } else {
+            return refuse(x, "unexpected status %ld to a GET", st);
+        }
+        if (len > op->len) {
+            if (x->oknown) {
+                x->hard = -E2BIG;
+                return refuse(x, "%" PRIu64 " bytes exceed the buffer pool's bound (%zu)", len,
+                              op->len);
+            }
+            len = op->len;
+        }
+        if (obuf_alloc(x, (size_t)len, &x->obuf) < 0) {
+            x->hard = -ENOMEM;
+            return refuse(x, "no memory for %" PRIu64 " bytes", len);
+        }
+        x->ocap = (size_t)len;
+    }
+    if (st == 200 && x->pos < op->offset) { /* whole object: skip to offset */
+        size_t skip = op->offset - x->pos < n ? (size_t)(op->offset - x->pos) : n;
+        x->pos += skip;
+        d += skip;
+        n -= skip;
+    }
+    x->pos += n;
+    if (x->got + n > x->ocap) {
+        if (x->oknown)
+            return refuse(x, "body longer than the %zu bytes announced", x->ocap);
+        size_t cap = x->ocap * 2 > x->got + n ? x->ocap * 2 : x->got + n;
+        if (cap > op->len)
+            cap = op->len;
+        if (x->got + n > cap) {
+            x->hard = -E2BIG;
+            return refuse(x, "object exceeds the buffer pool's bound (%zu bytes)", op->len);
+        }
+        lsio_buf *nb;
+        if (obuf_alloc(x, cap, &nb) < 0) {
+            x->hard = -ENOMEM;
+            return refuse(x, "no memory for %zu bytes", cap);
+        }
+        memcpy(lsio_buf_data(nb), lsio_buf_data(x->obuf), x->got);
+        lsio_buf_release(x->obuf);
+        x->obuf = nb;
+        x->ocap = cap;
+    }
+    memcpy((unsigned char *)lsio_buf_data(x->obuf) + x->got, d, n);
+    x->got += n;
+    return taken;
+}
+
 static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
 {
     xfer *x = ud;
@@ -155,6 +254,8 @@ static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
         x->pos += n;
         return n; /* an error page or a PUT's answer: not data */
     }
+    if (op->open_ended)
+        return on_body_open(x, d, n, st);
     if (st == 206) {
         if (x->pos == 0) {
             if (x->cr_seen != 1)
@@ -248,11 +349,21 @@ static int xfer_prepare(http_state *s, xfer *x)
         curl_easy_setopt(x->e, CURLOPT_SEEKFUNCTION, on_seek);
         curl_easy_setopt(x->e, CURLOPT_SEEKDATA, x);
         curl_easy_setopt(x->e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)op->len);
+    } else if (op->open_ended) {
+        if (op->offset) { /* from 0: a plain GET, which also reads an empty object */
+            char r[64];
+            snprintf(r, sizeof r, "%" PRIu64 "-", op->offset);
+            curl_easy_setopt(x->e, CURLOPT_RANGE, r);
+        }
     } else {
         char r[64];
         snprintf(r, sizeof r, "%" PRIu64 "-%" PRIu64, op->offset, op->offset + op->len - 1);
         curl_easy_setopt(x->e, CURLOPT_RANGE, r);
     }
+    lsio_buf_release(x->obuf);
+    x->obuf = NULL;
+    x->ocap = 0;
+    x->hard = 0;
     x->pos = x->got = x->sent = 0;
     x->cr_seen = 0;
     x->complete = 0;
@@ -268,6 +379,7 @@ static void xfer_free(xfer *x)
     if (x->e)
         curl_easy_cleanup(x->e);
     curl_slist_free_all(x->hdrs);
+    lsio_buf_release(x->obuf);
     free(x->url);
     free(x);
 }
@@ -290,6 +402,11 @@ static void xfer_finish(xfer *x, int status, char *msg)
     op->attempts = x->attempts;
     if (status)
         op->done = 0;
+    if (op->open_ended && !status && op->done) {
+        lsio_buf_set_len(x->obuf, op->done);
+        op->buf = x->obuf; /* the core takes this reference */
+        x->obuf = NULL;
+    }
     mp_part *part = op->backend_data;
     if (part && !status) {
         snprintf(part->etag, sizeof part->etag, "%s", x->etag);
@@ -349,8 +466,8 @@ static void xfer_done(http_state *s, xfer *x, CURLcode cc)
     }
     if (x->bad[0]) {
         snprintf(what, sizeof what, "%s", x->bad);
-        retry = 1;
-        err = -LSIO_ESIZE;
+        retry = !x->hard;
+        err = x->hard ? x->hard : -LSIO_ESIZE;
     } else if (cc == CURLE_OK && st >= 200 && st < 300) {
         if (op->kind == LSIO_OP_PUT) {
             op->done = op->len;
@@ -371,6 +488,9 @@ static void xfer_done(http_state *s, xfer *x, CURLcode cc)
             xfer_finish(x, 0, NULL);
             return;
         }
+    } else if (cc == CURLE_OK && st == 416 && op->open_ended) {
+        snprintf(what, sizeof what, "offset past the end of the object (HTTP 416)");
+        err = -LSIO_ERANGE;
     } else if (cc == CURLE_OK && st == 416 && op->kind == LSIO_OP_READ) {
         op->done = 0; /* the range starts at or after the end: the core says so */
         xfer_finish(x, 0, NULL);
@@ -395,7 +515,9 @@ static void xfer_done(http_state *s, xfer *x, CURLcode cc)
     }
     char *msg = NULL;
     char range[64] = "";
-    if (op->kind == LSIO_OP_READ)
+    if (op->kind == LSIO_OP_READ && op->open_ended)
+        snprintf(range, sizeof range, " bytes=%" PRIu64 "-", op->offset);
+    else if (op->kind == LSIO_OP_READ)
         snprintf(range, sizeof range, " bytes=%" PRIu64 "-%" PRIu64, op->offset,
                  op->offset + op->len - 1);
     if (asprintf(&msg, "%s %s%s: %s, %u attempt%s%s", method, x->url, range, what, x->attempts,
@@ -422,6 +544,7 @@ static void *engine(void *arg)
                 continue;
             }
             x->op = op;
+            x->pool = s->pool;
             if (s->wait_tail)
                 s->wait_tail->next = x;
             else
@@ -532,14 +655,18 @@ static int http_start_common(int is_s3, const lsio_io_opts *opts, void **state, 
 
 static int http_start(lsio_io *io, const lsio_io_opts *opts, void **state, char **why)
 {
-    (void)io;
-    return http_start_common(0, opts, state, why);
+    int rc = http_start_common(0, opts, state, why);
+    if (rc == 0)
+        ((http_state *)*state)->pool = lsio_io_pool(io);
+    return rc;
 }
 
 static int s3_start(lsio_io *io, const lsio_io_opts *opts, void **state, char **why)
 {
-    (void)io;
-    return http_start_common(1, opts, state, why);
+    int rc = http_start_common(1, opts, state, why);
+    if (rc == 0)
+        ((http_state *)*state)->pool = lsio_io_pool(io);
+    return rc;
 }
 
 /* Queue op for the engine thread; -ECANCELED once stopping (multipart
@@ -669,6 +796,7 @@ const lsio_backend lsio_backend_http = {
     .merge_gap = HTTP_MERGE_GAP,
     .split_bytes = HTTP_SPLIT_BYTES,
     .direct_align = 0,
+    .open_ended = 1,
 };
 
 const lsio_backend lsio_backend_s3 = {
@@ -682,4 +810,5 @@ const lsio_backend lsio_backend_s3 = {
     .merge_gap = HTTP_MERGE_GAP,
     .split_bytes = HTTP_SPLIT_BYTES,
     .direct_align = 0,
+    .open_ended = 1,
 };

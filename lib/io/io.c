@@ -163,7 +163,7 @@ static lsio_op *dispatch_locked(lsio_io *io)
         if (!q)
             break;
         if (q->parts_sent == 0 && q->b->kind == LSIO_OP_READ && !q->p.dest && !q->buf &&
-            !q->fail) {
+            !q->fail && !q->p.open_end) {
             int rc = lsio_bufpool_tryget(io->pool, q->p.len, &q->buf);
             if (rc == -EAGAIN) {
                 io->starved = 1;
@@ -175,7 +175,7 @@ static lsio_op *dispatch_locked(lsio_io *io)
         }
         lsio_op *op = &q->ops[q->parts_sent];
         size_t at = q->parts_sent * q->p.part_len;
-        if (q->b->kind == LSIO_OP_READ)
+        if (q->b->kind == LSIO_OP_READ && !q->p.open_end)
             op->dst = (q->p.dest ? q->p.dest : (unsigned char *)lsio_buf_data(q->buf)) + at;
         if (q->fail)
             op->status = q->fail;
@@ -225,7 +225,7 @@ static void *pump_main(void *arg)
         if (io->stopping)
             break;
         creq *q = io->groups ? io->groups->head : NULL;
-        if (!q || q->buf || q->parts_sent || q->p.dest || q->fail) {
+        if (!q || q->buf || q->parts_sent || q->p.dest || q->fail || q->p.open_end) {
             io->starved = 0;
         } else {
             size_t len = q->p.len;
@@ -299,6 +299,34 @@ static void complete_read(creq *q)
     lsio_io *io = b->io;
     int st = 0;
     const char *detail = NULL;
+    if (q->p.open_end) {
+        /* The backend sized the read: its buffer and length become the
+         * request's, and the one range's. */
+        lsio_op *op = &q->ops[0];
+        lsio__rng *r = &b->r[b->order[q->p.first]];
+        q->buf = op->buf;
+        op->buf = NULL;
+        q->p.len = op->status ? 0 : op->done;
+        r->len = q->p.len;
+        if (op->status) {
+            lsio_completion c = {.user_data = r->user_data, .status = op->status};
+            c.error = op->error ? lsio_error_msg(op->status, "read %s [%" PRIu64 ", end): %s",
+                                                 b->location, r->off, op->error)
+                                : lsio_error_msg(op->status, "read %s [%" PRIu64 ", end)",
+                                                 b->location, r->off);
+            free(op->error);
+            op->error = NULL;
+            lsio_buf_release(q->buf);
+            q->buf = NULL;
+            if (op->attempts > 1)
+                atomic_fetch_add(&io->st_retries, op->attempts - 1);
+            atomic_fetch_add(&io->st_requests, 1);
+            atomic_fetch_add(&io->st_errors, 1);
+            atomic_fetch_add(&io->st_ranges, 1);
+            lsio__cq_push(b->cq, &c);
+            return;
+        }
+    }
     uint64_t valid_end = q->p.off + q->p.len;
     for (size_t i = 0; i < q->p.nparts; i++) {
         lsio_op *op = &q->ops[i];
@@ -337,8 +365,10 @@ static void complete_read(creq *q)
         } else if (q->p.nrng == 1 && r->req_off == 0) {
             c.buf = q->buf;
             handed = 1;
-            lsio_buf_set_len(c.buf, r->len);
-            c.data = lsio_buf_data(c.buf);
+            if (c.buf) { /* NULL only for an empty open-ended read */
+                lsio_buf_set_len(c.buf, r->len);
+                c.data = lsio_buf_data(c.buf);
+            }
             c.len = r->len;
         } else {
             int rc = lsio_buf_slice(q->buf, r->req_off, r->len, &c.buf);
@@ -643,6 +673,7 @@ static int enqueue(lsio_io *io, batch *b, uint32_t group)
             size_t start = k * q->p.part_len;
             op->want = want_end <= start ? 0 : (want_end - start < op->len ? want_end - start : op->len);
             op->direct = q->p.direct;
+            op->open_ended = q->p.open_end;
             op->core = q;
             if (b->kind == LSIO_OP_PUT) {
                 op->dst = q->p.dest;
@@ -715,6 +746,14 @@ static int check_location(lsio_io *io, const char *location)
     return 0;
 }
 
+/* A whole-object-from-offset range the backend reads without knowing the
+ * size first (one request instead of a size request and a read). */
+static int open_ended(const lsio_io *io, const lsio_range *x)
+{
+    return io->be->open_ended && x->offset >= 0 && x->length == LSIO_TO_END && !x->dest &&
+           !env_is("LSIO_NO_OPEN_ENDED", "1");
+}
+
 int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_range *ranges,
                     size_t n, uint32_t group)
 {
@@ -733,7 +772,8 @@ int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_r
             return lsio_error(-EINVAL, "read %s: range %zu: dest with LSIO_TO_END", location, i);
         if (x->length > 0 && x->offset >= 0 && x->length > INT64_MAX - x->offset)
             return lsio_error(-EINVAL, "read %s: range %zu overflows", location, i);
-        if (x->length != 0 && (x->offset < 0 || x->length == LSIO_TO_END))
+        if (x->length != 0 && (x->offset < 0 || x->length == LSIO_TO_END) &&
+            !open_ended(io, x))
             need_size = 1;
     }
     if (n == 0)
@@ -758,6 +798,7 @@ int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_r
         r->orig_len = ranges[i].length;
         r->dest = ranges[i].dest;
         r->user_data = ranges[i].user_data;
+        r->open_end = open_ended(io, &ranges[i]);
         lsio__resolve(r, location, need_size && size_rc == 0, size, size_rc, size_msg);
     }
     free(size_msg);

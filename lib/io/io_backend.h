@@ -38,12 +38,24 @@ struct lsio_op {
     int direct;             /* core: offset, len and dst are aligned for
                                O_DIRECT; the backend may use it or not */
     unsigned flags;         /* LSIO_PUT_* for PUT */
+    int open_ended;         /* reads, backends with `open_ended` only: read
+                               from offset to the end of the object, whose
+                               size the core does not know. dst is NULL and
+                               len is the most the core accepts (the pool's
+                               bound); the backend takes a buffer for the
+                               bytes (lsio_bufpool_tryget on lsio_io_pool(),
+                               else lsio_buf_alloc), sets buf and done, and
+                               fails the op with -E2BIG past len and
+                               -LSIO_ERANGE when offset is past the end. */
     /* set by the backend before lsio__op_done */
     size_t done;            /* bytes moved (reads stop early only at EOF) */
     int status;             /* 0 or negative error */
     char *error;            /* optional malloc'd detail (curl/HTTP message);
                                the core adds location and range */
     int used_direct;        /* the read went through O_DIRECT */
+    lsio_buf *buf;          /* open-ended reads: the bytes (buf's length =
+                               done); the core takes this reference, also
+                               on failure */
     unsigned attempts;      /* remote: requests made */
     void *backend_data;     /* free for the backend */
     /* core-private from here on */
@@ -69,6 +81,11 @@ typedef struct lsio_backend {
     int64_t merge_gap;      /* default merge gap in bytes (-1 never) */
     int64_t split_bytes;    /* default split threshold (-1 never) */
     size_t direct_align;    /* alignment wanted for O_DIRECT (0: never) */
+    /* Takes open-ended reads (see lsio_op.open_ended): a whole-object read
+     * (offset >= 0, LSIO_TO_END) then costs one request instead of a
+     * synchronous size request followed by the read, which matters where a
+     * request is a network round trip (http, s3). */
+    int open_ended;
 } lsio_backend;
 
 /* Called by the backend when an op is finished (any thread). */

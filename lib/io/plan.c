@@ -60,6 +60,10 @@ void lsio__resolve(lsio__rng *r, const char *location, int have_size, uint64_t s
     r->len = l > 0 ? (size_t)l : 0;
     if (l == 0)
         return; /* completes empty, whatever the object */
+    if (r->open_end) {
+        r->len = SIZE_MAX; /* known when the backend has read it */
+        return;
+    }
     char what[160];
     if ((o < 0 || l == LSIO_TO_END) && !have_size) {
         char rt[96];
@@ -153,6 +157,22 @@ size_t lsio__plan_into(const lsio__plan_params *pp, const char *location, lsio__
         lsio__rng *x = &r[i];
         if (x->status || x->len == 0)
             continue;
+        if (x->open_end) {
+            /* Its own request, one part, a buffer the backend sizes. */
+            lsio__req *q = &reqs[nreq];
+            memset(q, 0, sizeof *q);
+            q->off = x->off;
+            q->len = pp->pool_max;
+            q->part_len = q->len;
+            q->nparts = 1;
+            q->open_end = 1;
+            q->first = norder;
+            q->nrng = 1;
+            order[norder++] = i;
+            x->req = nreq++;
+            x->req_off = 0;
+            continue;
+        }
         if (!x->dest) {
             if (x->len > pp->pool_max) {
                 char what[160];

@@ -54,6 +54,90 @@ static int read_one(lsio_io *io, const char *fault, int64_t off, int64_t len, in
     return st;
 }
 
+/* An open-ended read of /<fault>/data.bin from off (LSIO_TO_END, no size
+ * request first): the bytes to the end of the file, or an error naming the
+ * URL and "bytes=<off>-". */
+static int read_open(lsio_io *io, const char *fault, int64_t off, char *msg, size_t msgsz)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/%s", base, fault);
+    lsio_cq *cq;
+    CHECK_OK(lsio_cq_create(&cq));
+    lsio_range r = {.offset = off, .length = LSIO_TO_END, .user_data = 3};
+    CHECK_OK(lsio_get_ranges(io, cq, url, &r, 1, 0));
+    lsio_completion c;
+    CHECK_EQ(lsio_cq_wait(cq, &c, 1, 60000), 1);
+    int st = c.status;
+    if (st == 0) {
+        CHECK_EQ(c.len, FSIZE - off);
+        CHECK(!memcmp(c.data, ref + off, (size_t)(FSIZE - off)));
+    } else {
+        char want[64];
+        snprintf(want, sizeof want, "bytes=%" PRId64 "-", off);
+        CHECK(c.error != NULL);
+        CHECK(strstr(c.error, url) != NULL);
+        CHECK(strstr(c.error, want) != NULL || st == -LSIO_ERANGE);
+        snprintf(msg, msgsz, "%s", c.error);
+    }
+    lsio_completion_release(&c);
+    lsio_cq_destroy(cq);
+    return st;
+}
+
+/* How many requests the server had for a path. */
+static int count_of(const char *path)
+{
+    char url[300];
+    snprintf(url, sizeof url, "%s/_count/%s", base, path);
+    lsio_io *io;
+    CHECK_OK(lsio_io_open(&io, base, NULL));
+    lsio_buf *b;
+    CHECK_OK(lsio_io_read(io, url, 0, LSIO_TO_END, &b));
+    char t[32] = "";
+    size_t n = lsio_buf_len(b) < sizeof t - 1 ? lsio_buf_len(b) : sizeof t - 1;
+    memcpy(t, lsio_buf_data(b), n);
+    lsio_buf_release(b);
+    lsio_io_close(io);
+    return atoi(t);
+}
+
+static void test_open_ended(const lsio_io_opts *o)
+{
+    char msg[1024] = "";
+    lsio_io *io;
+    CHECK_OK(lsio_io_open(&io, base, o));
+    /* one request, no HEAD: the core does not ask for the size */
+    CHECK_EQ(read_open(io, "ok/0/data.bin?oe", 0, msg, sizeof msg), 0);
+    CHECK_EQ(count_of("ok/0/data.bin?oe"), 1);
+    const char *transient[] = {"503/2", "429/1", "500/1", "short/2", "reset/2", "badcr/1",
+                               "nocr/1", "longer/1", "full/always", "slowfull/always"};
+    for (size_t i = 0; i < sizeof transient / sizeof *transient; i++) {
+        for (int k = 0; k < 2; k++) {
+            char f[64];
+            int64_t off = k ? 1234 : 0;
+            snprintf(f, sizeof f, "%s/data.bin?open%d", transient[i], k);
+            int st = read_open(io, f, off, msg, sizeof msg);
+            if (st)
+                fprintf(stderr, "open-ended %s from %" PRId64 ": %s\n", f, off, msg);
+            CHECK_EQ(st, 0);
+        }
+    }
+    CHECK_EQ(read_open(io, "503/always/data.bin?o", 1234, msg, sizeof msg), -LSIO_EHTTP);
+    CHECK(strstr(msg, "HTTP 503") && strstr(msg, "bytes=1234-"));
+    CHECK(read_open(io, "short/always/data.bin?o", 0, msg, sizeof msg) < 0);
+    CHECK(strstr(msg, "bytes=0-") && strstr(msg, "attempt"));
+    CHECK_EQ(read_open(io, "ok/0/data.bin?past", FSIZE + 10, msg, sizeof msg), -LSIO_ERANGE);
+    CHECK_EQ(read_open(io, "404/always/data.bin?o", 0, msg, sizeof msg), -ENOENT);
+    lsio_io_close(io);
+    /* a buffer pool too small for the object: -E2BIG, not a partial read */
+    lsio_io_opts small = *o;
+    small.pool_bytes = 64 << 10;
+    CHECK_OK(lsio_io_open(&io, base, &small));
+    CHECK_EQ(read_open(io, "ok/0/data.bin?small", 0, msg, sizeof msg), -E2BIG);
+    CHECK(strstr(msg, "bound"));
+    lsio_io_close(io);
+}
+
 int main(void)
 {
     const char *dir = test_tmpdir("http-faults");
@@ -131,6 +215,8 @@ int main(void)
     CHECK(secs < 15);
     CHECK(strstr(msg, "attempt") != NULL);
     lsio_io_close(io);
+
+    test_open_ended(&o);
 
     /* HEAD size through a 503 that clears */
     CHECK_OK(lsio_io_open(&io, base, &o));

@@ -397,6 +397,125 @@ static void test_close_cancels(void)
     lsio_cq_destroy(cq);
 }
 
+/* ------------------------------------------------- open-ended reads */
+
+static lsio_io *g_oe_io;
+
+static int mock_oe_start(lsio_io *io, const lsio_io_opts *o, void **state, char **why)
+{
+    g_oe_io = io;
+    return mock_start(io, o, state, why);
+}
+
+static const lsio_backend mock_oe = {
+    .name = "mock", .start = mock_oe_start, .submit = mock_submit, .size = mock_size,
+    .stop = mock_stop, .merge_gap = 4096, .split_bytes = -1, .direct_align = 0,
+    .open_ended = 1,
+};
+
+/* What a remote backend does with an open-ended read: size the buffer
+ * from what the object turns out to hold (objsize), fill it, finish. */
+static void finish_oe(lsio_op *op, uint64_t objsize, int status)
+{
+    CHECK(op->open_ended);
+    CHECK(op->dst == NULL);
+    size_t n = op->offset >= objsize ? 0 : (size_t)(objsize - op->offset);
+    op->buf = NULL;
+    if (n) {
+        if (lsio_bufpool_tryget(lsio_io_pool(g_oe_io), n, &op->buf) < 0)
+            CHECK_OK(lsio_buf_alloc(n, 0, &op->buf));
+        unsigned char *d = lsio_buf_data(op->buf);
+        for (size_t i = 0; i < n; i++)
+            d[i] = pattern(op->offset + i);
+    }
+    op->done = n;
+    op->status = status;
+    if (status)
+        op->error = strdup("mocked failure");
+    lsio__op_done(op);
+}
+
+static void test_open_ended(void)
+{
+    lsio_io_opts o = LSIO_IO_OPTS_DEFAULT;
+    o.workers = 1;
+    o.depth = 64;
+    o.pool_bytes = 1 << 20;
+    lsio_io *io;
+    CHECK_OK(lsio__io_open_with(&io, "/mock", &o, &mock_oe));
+    M.size_calls = 0;
+    M.size_rc = -ENOENT; /* open-ended ranges must not need it */
+    M.size = 1 << 20;
+    lsio_cq *cq;
+    CHECK_OK(lsio_cq_create(&cq));
+    lsio_range r[4] = {
+        {.offset = 0, .length = LSIO_TO_END, .user_data = 0},
+        {.offset = 100, .length = LSIO_TO_END, .user_data = 1},
+        {.offset = 7, .length = 10, .user_data = 2},
+        {.offset = 3000, .length = LSIO_TO_END, .user_data = 3},
+    };
+    CHECK_OK(lsio_get_ranges(io, cq, "/mock/x", r, 4, 0));
+    CHECK_EQ(M.size_calls, 0);
+    CHECK_EQ(nheld(), 4); /* open-ended ranges are never merged */
+    int seen = 0;
+    while (nheld()) {
+        lsio_op *op = take(0);
+        if (!op->open_ended) {
+            CHECK_EQ(op->offset, 7);
+            finish(op);
+        } else if (op->offset == 0) {
+            CHECK(op->len >= 5000);
+            finish_oe(op, 5000, 0);
+        } else if (op->offset == 100) {
+            finish_oe(op, 0, 0); /* empty: no buffer at all */
+        } else {
+            finish_oe(op, 5000, -EIO); /* a failure keeps no buffer */
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        lsio_completion c = wait1(cq);
+        seen |= 1 << c.user_data;
+        switch (c.user_data) {
+        case 0:
+            CHECK_OK(c.status);
+            CHECK_EQ(c.len, 5000);
+            CHECK(c.buf && lsio_buf_len(c.buf) == 5000);
+            CHECK(same_as_pattern(&c, 0));
+            break;
+        case 1:
+            CHECK_OK(c.status);
+            CHECK_EQ(c.len, 0);
+            break;
+        case 2:
+            CHECK_OK(c.status);
+            CHECK_EQ(c.len, 10);
+            CHECK(same_as_pattern(&c, 7));
+            break;
+        case 3:
+            CHECK_EQ(c.status, -EIO);
+            CHECK(c.error && strstr(c.error, "read /mock/x [3000, end): mocked failure"));
+            CHECK(c.buf == NULL);
+            break;
+        }
+        lsio_completion_release(&c);
+    }
+    CHECK_EQ(seen, 15);
+    /* A negative offset still needs the size, and says why it failed. */
+    lsio_range neg = {.offset = -10, .length = LSIO_TO_END, .user_data = 9};
+    CHECK_OK(lsio_get_ranges(io, cq, "/mock/x", &neg, 1, 0));
+    CHECK_EQ(M.size_calls, 1);
+    lsio_completion c = wait1(cq);
+    CHECK_EQ(c.status, -ENOENT);
+    lsio_completion_release(&c);
+    /* The sync read goes the same way. */
+    CHECK_EQ(nheld(), 0);
+    lsio_io_stats st;
+    lsio_io_stats_get(io, &st);
+    CHECK_EQ(st.errors, 2);
+    lsio_cq_destroy(cq);
+    lsio_io_close(io);
+}
+
 int main(void)
 {
     test_inflight_bound();
@@ -405,5 +524,6 @@ int main(void)
     test_size_calls();
     test_direct_and_eof();
     test_close_cancels();
+    test_open_ended();
     return 0;
 }
