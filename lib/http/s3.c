@@ -122,8 +122,12 @@ int lsio__remote_cfg_init(remote_cfg *cfg, int is_s3, const lsio_io_opts *o, cha
     cfg->verify_tls = !(o && o->verify_tls == 0);
     if (!is_s3)
         return 0;
-    cfg->mp_threshold = env_bytes("LSIO_S3_MULTIPART_THRESHOLD", LSIO_S3_MP_THRESHOLD);
-    cfg->mp_part = env_bytes("LSIO_S3_PART_SIZE", LSIO_S3_MP_PART);
+    cfg->mp_threshold = o && o->multipart_threshold
+                            ? o->multipart_threshold
+                            : env_bytes("LSIO_S3_MULTIPART_THRESHOLD", LSIO_S3_MP_THRESHOLD);
+    cfg->mp_part = o && o->multipart_part_bytes
+                       ? o->multipart_part_bytes
+                       : env_bytes("LSIO_S3_PART_SIZE", LSIO_S3_MP_PART);
     cfg->region = o && o->region ? strdup(o->region) : dup_env("AWS_REGION");
     if (!cfg->region)
         cfg->region = dup_env("AWS_DEFAULT_REGION");

@@ -141,8 +141,10 @@ typedef struct lsio_io_opts {
                               where the file system refuses it) */
     size_t pool_bytes;     /* bound of the buffer pool; 0 = 1 GiB */
     lsio_bufpool *pool;    /* use this pool instead of a private one */
-    int64_t merge_gap;     /* merge ranges this close; -1 = never; 0 = default */
-    int64_t split_bytes;   /* split ranges above this; -1 = never; 0 = default */
+    int64_t merge_gap;     /* merge ranges this close; -1 = never; 0 = default:
+                              4 KiB local (uring, posix), 1 MiB http/s3 */
+    int64_t split_bytes;   /* split ranges above this; -1 = never; 0 = default:
+                              8 MiB local, 16 MiB http/s3 */
     /* remote backends (http, s3) */
     unsigned max_connections; /* 0 = 32 */
     unsigned retries;         /* attempts after the first; 0 = default 5 */
@@ -154,6 +156,11 @@ typedef struct lsio_io_opts {
     const char *profile;      /* s3: ~/.aws/credentials profile */
     int unsigned_requests;    /* s3: 1 = anonymous (public buckets) */
     int path_style;           /* s3: -1 auto, 0 virtual-hosted, 1 path */
+    uint64_t multipart_threshold;  /* s3: puts this large go multipart; 0 = the
+                                      environment's LSIO_S3_MULTIPART_THRESHOLD,
+                                      else 64 MiB */
+    uint64_t multipart_part_bytes; /* s3: bytes per part (S3 wants >= 5 MiB);
+                                      0 = LSIO_S3_PART_SIZE, else 16 MiB */
 } lsio_io_opts;
 
 #define LSIO_IO_OPTS_DEFAULT                                                  \

@@ -45,7 +45,8 @@ class IoOpts(ctypes.Structure):
                 ("deadline_ms", ctypes.c_uint), ("verify_tls", ctypes.c_int),
                 ("region", ctypes.c_char_p), ("endpoint", ctypes.c_char_p),
                 ("profile", ctypes.c_char_p), ("unsigned_requests", ctypes.c_int),
-                ("path_style", ctypes.c_int)]
+                ("path_style", ctypes.c_int), ("multipart_threshold", ctypes.c_uint64),
+                ("multipart_part_bytes", ctypes.c_uint64)]
 
 
 class Opts(ctypes.Structure):

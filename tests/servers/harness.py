@@ -92,7 +92,8 @@ class IoOpts(ctypes.Structure):
                 ("timeout_ms", ctypes.c_uint), ("deadline_ms", ctypes.c_uint),
                 ("verify_tls", ctypes.c_int), ("region", ctypes.c_char_p),
                 ("endpoint", ctypes.c_char_p), ("profile", ctypes.c_char_p),
-                ("unsigned_requests", ctypes.c_int), ("path_style", ctypes.c_int)]
+                ("unsigned_requests", ctypes.c_int), ("path_style", ctypes.c_int),
+                ("multipart_threshold", ctypes.c_uint64), ("multipart_part_bytes", ctypes.c_uint64)]
 
     def __init__(self, **kw):
         super().__init__(direct=-1, verify_tls=-1, path_style=-1)  # LSIO_IO_OPTS_DEFAULT
