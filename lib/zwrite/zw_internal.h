@@ -14,6 +14,7 @@
 #include "lsio_zwrite.h"
 
 #define ZW_MAXD LSIO_ZARR_MAX_DIMS
+#define ZW_DEFAULT_INFLIGHT ((size_t)64 << 20)
 
 /* An element of a variable-length string chunk while it is being built:
  * the bytes live in the caller's buffer or in a decoded old chunk. */

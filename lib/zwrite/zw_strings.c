@@ -52,7 +52,7 @@ void zw_chunk_buf_put(lsio_zwrite_array *a, void *p)
         return;
     pthread_mutex_lock(&a->free_mu);
     unsigned cap = sizeof a->free_bufs / sizeof a->free_bufs[0];
-    size_t budget = a->opts.inflight_bytes ? a->opts.inflight_bytes : (size_t)256 << 20;
+    size_t budget = a->opts.inflight_bytes ? a->opts.inflight_bytes : ZW_DEFAULT_INFLIGHT;
     if (a->chunk_bytes && budget / a->chunk_bytes < cap)
         cap = (unsigned)(budget / a->chunk_bytes);
     if (a->nfree < cap) {

@@ -416,7 +416,7 @@ int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *bu
         return 0;
 
     zw_write_ctx w = {.a = a, .sel = sel, .buf = buf};
-    w.budget = a->opts.inflight_bytes ? a->opts.inflight_bytes : (size_t)256 << 20;
+    w.budget = a->opts.inflight_bytes ? a->opts.inflight_bytes : ZW_DEFAULT_INFLIGHT;
     int64_t s = (int64_t)a->itemsize;
     for (unsigned d = sel->ndim; d-- > 0;) {
         w.sstr[d] = s;
