@@ -130,9 +130,9 @@ import sys, numpy as np
 sys.path.insert(0, sys.argv[1])
 from zwrite_binding import ZWriter
 w = ZWriter(sys.argv[2])
-a = w.open(sys.argv[3], (64, 128, 128), inflight=1)
+a = w.open(sys.argv[3], (256, 128, 128), inflight=1)
 print("start", flush=True)
-a.write(np.random.default_rng(1).standard_normal((64, 128, 128)).astype("<f4"))
+a.write(np.random.default_rng(1).standard_normal((256, 128, 128)).astype("<f4"))
 """
 
 
@@ -143,8 +143,8 @@ def test_killed_server(tmp_path, lsio_zarr, lsio_bin):
     p = liblsio_path()
     root = tmp_path / "s3root"
     root.mkdir()
-    old = np.full((64, 128, 128), 2.5, "<f4")
-    chunks = (4, 128, 128)  # 16 chunks of 256 KiB
+    old = np.full((256, 128, 128), 2.5, "<f4")
+    chunks = (4, 128, 128)  # 64 chunks of 256 KiB
     url = f"s3://{BUCKET}/k.zarr"
     z = zarr.open_array(str(tmp_path / "src"), mode="w", shape=old.shape, chunks=chunks,
                         dtype="<f4", compressor=None)
@@ -174,11 +174,11 @@ def test_killed_server(tmp_path, lsio_zarr, lsio_bin):
     if w.returncode == 0:
         pytest.skip("the write finished before the server went away (machine too fast)")
     assert url in err and "LsioError" in err, err[-2000:]
-    new = np.random.default_rng(1).standard_normal((64, 128, 128)).astype("<f4")
+    new = np.random.default_rng(1).standard_normal((256, 128, 128)).astype("<f4")
     with harness.server("s3rver", root, buckets=[BUCKET]) as port:
         c = harness.boto3_client(port)
         states = []
-        for i in range(16):
+        for i in range(64):
             blob = c.get_object(Bucket=BUCKET, Key=f"k.zarr/{i}.0.0")["Body"].read()
             sl = slice(i * 4, i * 4 + 4)
             if blob == old[sl].tobytes():
