@@ -31,6 +31,7 @@
  * their latency; local ones only a few per thread. */
 #define OBJS_PER_THREAD_LOCAL 3
 #define OBJS_REMOTE 64
+#define REMOTE_SUBMITTERS 16
 
 typedef struct rd rd;
 typedef struct rd_obj rd_obj;
@@ -48,6 +49,7 @@ struct rd_obj {
     rd_unit *units;
     rd_unit one;             /* units == &one when cap == 1 */
     lsio_completion ic;      /* shard index */
+    lsio_range rg;           /* the read of the object (or its index) */
     atomic_size_t left;
     size_t budget;
     int dest;                /* the one unit is read into the output */
@@ -76,6 +78,13 @@ struct rd {
     pthread_cond_t cv;
     size_t inflight, live, max_live;
     int local;               /* a local backend (uring, posix) */
+    /* remote: submitter threads and their queue (under mu) */
+    pthread_t sub[16];
+    unsigned nsub;
+    pthread_cond_t qcv;
+    rd_obj **q;
+    size_t qhead, qtail, qcap;
+    int qdone;
     uint64_t units_done;
     rd_obj *free;
     atomic_int err;
@@ -458,6 +467,19 @@ static void obj_free_all(rd *r)
     }
 }
 
+/* Hand o's read (o->rg) to the IO layer. */
+static void obj_issue(rd *r, rd_obj *o)
+{
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &o->rg, 1, 0);
+    if (rc < 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lsio_last_error());
+        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, msg);
+        for (size_t k = 0; k < o->n; k++)
+            unit_finish(&o->units[k]);
+    }
+}
+
 /* Submit one stored object with units keys[i..j). */
 static int submit_obj(rd *r, size_t i, size_t j)
 {
@@ -522,15 +544,65 @@ static int submit_obj(rd *r, size_t i, size_t j)
             }
         }
     }
-    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &rg, 1, 0);
-    if (rc < 0) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", lsio_last_error());
-        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, msg);
-        for (size_t k = 0; k < o->n; k++)
-            unit_finish(&o->units[k]);
+    o->rg = rg;
+    if (r->nsub && rg.offset < 0) {
+        /* Reading from the end needs the object's size first (a HEAD,
+         * made in the submitting thread): submitter threads do that, so
+         * that many run at once. */
+        pthread_mutex_lock(&r->mu);
+        r->q[r->qtail++ % r->qcap] = o;
+        pthread_cond_signal(&r->qcv);
+        pthread_mutex_unlock(&r->mu);
+        return 0;
     }
+    obj_issue(r, o);
     return 0;
+}
+
+/* Remote stores: submitter threads take objects whose reads need a size
+ * request first (shard indexes at the end; lsio_get_ranges makes that
+ * request in the calling thread). */
+static void *submitter_main(void *arg)
+{
+    rd *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->qhead == r->qtail && !r->qdone)
+            pthread_cond_wait(&r->qcv, &r->mu);
+        if (r->qhead == r->qtail)
+            break;
+        rd_obj *o = r->q[r->qhead++ % r->qcap];
+        pthread_mutex_unlock(&r->mu);
+        obj_issue(r, o);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static void submitters_start(rd *r)
+{
+    r->qcap = r->max_live + 1;
+    if (!(r->q = malloc(r->qcap * sizeof *r->q)))
+        return;
+    pthread_cond_init(&r->qcv, NULL);
+    while (r->nsub < REMOTE_SUBMITTERS &&
+           pthread_create(&r->sub[r->nsub], NULL, submitter_main, r) == 0)
+        r->nsub++;
+}
+
+static void submitters_stop(rd *r)
+{
+    if (!r->q)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->qdone = 1;
+    pthread_cond_broadcast(&r->qcv);
+    pthread_mutex_unlock(&r->mu);
+    for (unsigned i = 0; i < r->nsub; i++)
+        pthread_join(r->sub[i], NULL);
+    pthread_cond_destroy(&r->qcv);
+    free(r->q);
 }
 
 typedef struct progress {
@@ -569,6 +641,8 @@ static int run(rd *r, const progress *pg)
     lsio_cq_set_callback(r->cq, on_complete, r);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
+    if (!r->local)
+        submitters_start(r);
     uint64_t last = 0;
     for (size_t i = 0; i < r->nkeys && !atomic_load(&r->err);) {
         size_t j = i + 1;
@@ -601,6 +675,7 @@ static int run(rd *r, const progress *pg)
         pthread_cond_wait(&r->cv, &r->mu);
     }
     pthread_mutex_unlock(&r->mu);
+    submitters_stop(r);
     lsio_taskgroup_wait(r->tg);
     if (pg && pg->fn && !atomic_load(&r->err))
         pg->fn(pg->ctx, r->nkeys, r->nkeys);
