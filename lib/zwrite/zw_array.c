@@ -62,6 +62,8 @@ void lsio_zwrite_close(lsio_zwrite_array *a)
     lsio_chain_destroy(a->index_chain);
     free(a->fill);
     free(a->fill_str);
+    free(a->doc_main);
+    free(a->doc_attrs);
     free(a->fill_json);
     free(a->attrs_json);
     free(a->codecs_json);

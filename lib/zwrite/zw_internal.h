@@ -68,6 +68,8 @@ struct lsio_zwrite_array {
     void *free_bufs[64];      /* at most inflight_bytes of them */
     unsigned nfree;
 
+    char *doc_main, *doc_attrs; /* with no io (fuzzing): the documents */
+
     pthread_mutex_t lock; /* one write at a time */
     _Atomic uint64_t st_written, st_deleted, st_merged, st_encoded, st_bytes, st_in;
 };
@@ -99,6 +101,9 @@ int zw_adopt_spec(lsio_zwrite_array *a, const lsio_zwrite_spec *spec);
 int zw_write_meta(lsio_zwrite_array *a);
 /* Read the metadata at a->url into a spec and adopt it. */
 int zw_read_meta(lsio_zwrite_array *a);
+/* The same from document texts (attrs may be NULL): no IO. */
+int zw_parse_meta_text(lsio_zwrite_array *a, int v2, const char *text, size_t len,
+                       const char *attrs, size_t alen);
 /* The node at url: 0 none, 2/3 with *is_array set. */
 int zw_probe(lsio_io *io, const char *url, int *fmt, int *is_array);
 /* Remove every object under url/ (and the metadata). */
