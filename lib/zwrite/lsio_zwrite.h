@@ -33,7 +33,10 @@
  *
  * Thread safety: one lsio_zwrite_array may be used by one thread at a time
  * (lsio_zwrite_write calls on one handle are serialised by a lock). Writes of
- * several handles to disjoint objects of one array may run at once.
+ * several handles to disjoint objects of one array may run at once. A
+ * handle made by lsio_zwrite_create that found nothing under its url skips
+ * the delete of fill-value objects it has not written itself: it assumes
+ * no other writer stores objects there meanwhile.
  */
 #ifndef LSIO_ZWRITE_H
 #define LSIO_ZWRITE_H
