@@ -299,6 +299,11 @@ static int gzip_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void
         in += in_n;
         srclen -= in_n;
         used_out += out_n;
+        /* zero padding after a member is skipped, as Python's gzip does */
+        while (srclen > 0 && *in == 0) {
+            in++;
+            srclen--;
+        }
     } while (srclen > 0);
     *outlen = used_out;
     return 0;
@@ -316,8 +321,7 @@ static int zlib_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void
         libdeflate_zlib_decompress_ex(d, src, srclen, dst, dstcap, &in_n, &out_n);
     if (r != LIBDEFLATE_SUCCESS)
         return deflate_result(c, r, dstcap);
-    if (in_n != srclen)
-        return codec_corrupt(c, "bytes after the end of the stream");
+    /* bytes after the end of the stream are ignored, as Python's zlib does */
     *outlen = out_n;
     return 0;
 }

@@ -313,6 +313,22 @@ def test_vlen_utf8(lib, comp):
     assert ch.decode_strings(ch.encode_strings(["a", "bb", "🙂"])) == ["a", "bb", "🙂"]
 
 
+def test_deflate_leniency_as_python(lib):
+    """Python's gzip reads several members and skips zero padding; its
+    zlib ignores bytes after the stream: numcodecs decodes such chunks, so
+    LSIO does too."""
+    import gzip
+    import zlib
+    a = np.arange(1000, dtype="<i4")
+    raw = a.tobytes()
+    g = gzip.compress(raw[:1000]) + gzip.compress(raw[1000:]) + b"\0" * 8
+    assert bytes(numcodecs.GZip().decode(g)) == raw
+    assert Chain(lib, [numcodecs.GZip().get_config()], "<i4", (1000,)).decode(g) == raw
+    z = zlib.compress(raw) + b"trailing"
+    assert bytes(numcodecs.Zlib().decode(z)) == raw
+    assert Chain(lib, [numcodecs.Zlib().get_config()], "<i4", (1000,)).decode(z) == raw
+
+
 def test_crc32c_vector(lib):
     assert lib.lsio_crc32c(b"123456789", 9) == 0xE3069283
 
