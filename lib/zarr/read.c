@@ -641,8 +641,8 @@ static int run(rd *r, const progress *pg)
     lsio_cq_set_callback(r->cq, on_complete, r);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    if (!r->local)
-        submitters_start(r);
+    if (!r->local && m->sharded && !m->index_at_start && r->nkeys > 1)
+        submitters_start(r); /* only reads from the end need them */
     uint64_t last = 0;
     for (size_t i = 0; i < r->nkeys && !atomic_load(&r->err);) {
         size_t j = i + 1;
