@@ -14,7 +14,14 @@
  * chunk 0.3.1: blosc: corrupt input".
  *
  * Thread safety: an open array is immutable; any number of threads may read
- * from it at once. Groups likewise.
+ * from it at once. Groups likewise. A read waits for the decode pool while
+ * it runs: do not call the read functions from a task of that same pool
+ * (every worker doing so would wait forever).
+ *
+ * Memory: each pool thread keeps one decode scratch as large as the largest
+ * chunk it decoded (reused by later reads). Local reads keep about 3 chunks
+ * per decode thread in flight; remote ones up to 64 objects; both within
+ * opts.inflight_bytes (estimated as decoded sizes).
  */
 #ifndef LSIO_ZARR_H
 #define LSIO_ZARR_H
