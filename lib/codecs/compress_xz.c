@@ -23,51 +23,69 @@ static int bz2_init(lsio_codec *c, const cJSON *cfg)
     return codec_level_in(c, 1, 9);
 }
 
-static int bz2_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
-                   size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+/* One bz2 stream from *in into *out; BZ_STREAM_END when it ended. */
+static int bz2_stream(const char **in, size_t *in_left, char **out, size_t *out_left)
 {
-    (void)spec;
     bz_stream z;
     memset(&z, 0, sizeof z);
     if (BZ2_bzDecompressInit(&z, 0, 0) != BZ_OK)
-        return -ENOMEM;
-    const char *in = src;
-    char *out = dst;
-    size_t in_left = srclen, out_left = dstcap;
+        return BZ_MEM_ERROR;
     int rc;
     /* the library counts in unsigned ints: feed it in pieces */
     for (;;) {
-        unsigned ai = in_left > UINT_MAX ? UINT_MAX : (unsigned)in_left;
-        unsigned ao = out_left > UINT_MAX ? UINT_MAX : (unsigned)out_left;
-        z.next_in = (char *)in;
+        unsigned ai = *in_left > UINT_MAX ? UINT_MAX : (unsigned)*in_left;
+        unsigned ao = *out_left > UINT_MAX ? UINT_MAX : (unsigned)*out_left;
+        z.next_in = (char *)*in;
         z.avail_in = ai;
-        z.next_out = out;
+        z.next_out = *out;
         z.avail_out = ao;
         rc = BZ2_bzDecompress(&z);
-        in += ai - z.avail_in;
-        in_left -= ai - z.avail_in;
-        out += ao - z.avail_out;
-        out_left -= ao - z.avail_out;
+        *in += ai - z.avail_in;
+        *in_left -= ai - z.avail_in;
+        *out += ao - z.avail_out;
+        *out_left -= ao - z.avail_out;
         if (rc != BZ_OK)
             break;
-        if (ai == z.avail_in && ao == z.avail_out) /* no progress */
-            break;
-        if (out_left == 0) {
+        if (*out_left == 0) {
             /* full: the end of the stream, or more data (a bomb) */
             char probe;
+            ai = *in_left > UINT_MAX ? UINT_MAX : (unsigned)*in_left;
+            z.next_in = (char *)*in;
+            z.avail_in = ai;
             z.next_out = &probe;
             z.avail_out = 1;
             rc = BZ2_bzDecompress(&z);
+            *in += ai - z.avail_in;
+            *in_left -= ai - z.avail_in;
             if (z.avail_out == 0 || rc == BZ_OK)
                 rc = BZ_OUTBUFF_FULL;
             break;
         }
+        if (ai == z.avail_in && ao == z.avail_out) /* no progress: truncated */
+            break;
     }
     BZ2_bzDecompressEnd(&z);
+    return rc;
+}
+
+static int bz2_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                   size_t srclen, void *dst, size_t dstcap, size_t *outlen)
+{
+    (void)spec;
+    const char *in = src;
+    char *out = dst;
+    size_t in_left = srclen, out_left = dstcap;
+    int rc;
+    /* streams one after the other, as Python's bz2 reads them */
+    do
+        rc = bz2_stream(&in, &in_left, &out, &out_left);
+    while (rc == BZ_STREAM_END && in_left > 0);
     if (rc == BZ_STREAM_END) {
         *outlen = dstcap - out_left;
         return 0;
     }
+    if (rc == BZ_MEM_ERROR)
+        return -ENOMEM;
     if (rc == BZ_OUTBUFF_FULL)
         return codec_too_big(c, dstcap);
     return codec_corrupt(c, "corrupt or truncated stream");

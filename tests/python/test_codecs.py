@@ -314,9 +314,9 @@ def test_vlen_utf8(lib, comp):
 
 
 def test_deflate_leniency_as_python(lib):
-    """Python's gzip reads several members and skips zero padding; its
-    zlib ignores bytes after the stream: numcodecs decodes such chunks, so
-    LSIO does too."""
+    """Python's gzip reads several members and skips zero padding, its bz2
+    several streams, its zlib ignores bytes after the stream: numcodecs
+    decodes such chunks, so LSIO does too."""
     import gzip
     import zlib
     a = np.arange(1000, dtype="<i4")
@@ -324,6 +324,10 @@ def test_deflate_leniency_as_python(lib):
     g = gzip.compress(raw[:1000]) + gzip.compress(raw[1000:]) + b"\0" * 8
     assert bytes(numcodecs.GZip().decode(g)) == raw
     assert Chain(lib, [numcodecs.GZip().get_config()], "<i4", (1000,)).decode(g) == raw
+    import bz2
+    b = bz2.compress(raw[:1500]) + bz2.compress(raw[1500:])
+    assert bytes(numcodecs.BZ2().decode(b)) == raw
+    assert Chain(lib, [numcodecs.BZ2().get_config()], "<i4", (1000,)).decode(b) == raw
     z = zlib.compress(raw) + b"trailing"
     assert bytes(numcodecs.Zlib().decode(z)) == raw
     assert Chain(lib, [numcodecs.Zlib().get_config()], "<i4", (1000,)).decode(z) == raw
