@@ -235,6 +235,16 @@ static void unit_finish(rd_unit *u)
         obj_done(o);
 }
 
+/* Finish every unit of o unprocessed. o may be reused as soon as its last
+ * unit is finished, so nothing of it is read after that. */
+static void finish_all(rd_obj *o)
+{
+    size_t n = o->n;
+    rd_unit *us = o->units;
+    for (size_t i = 0; i < n; i++)
+        unit_finish(&us[i]);
+}
+
 /* Decode (or fill) one unit and place it. */
 static void unit_work(rd_unit *u)
 {
@@ -405,8 +415,7 @@ all_done:
     free(e);
     free(rg);
     lsio_completion_release(&o->ic);
-    for (size_t i = 0; i < o->n; i++)
-        unit_finish(&o->units[i]);
+    finish_all(o);
 }
 
 /* IO completions, on an IO thread: hand over to the pool. */
@@ -475,8 +484,7 @@ static void obj_issue(rd *r, rd_obj *o)
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lsio_last_error());
         fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, msg);
-        for (size_t k = 0; k < o->n; k++)
-            unit_finish(&o->units[k]);
+        finish_all(o);
     }
 }
 
