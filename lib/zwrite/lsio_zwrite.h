@@ -93,7 +93,8 @@ typedef struct lsio_zwrite_opts {
     lsio_io *io_handle;       /* share this open backend (not owned) */
     lsio_pool *pool;          /* encode pool; NULL: lsio_pool_default() */
     size_t inflight_bytes;    /* bytes of objects being built or written;
-                                 0 = 64 MiB (one object may exceed it;
+                                 0 = 64 MiB (at least two objects are
+                                 allowed, however large;
                                  fresh memory costs page faults, so more
                                  is rarely faster) */
     int write_empty_chunks;   /* 1: store objects equal to the fill value */

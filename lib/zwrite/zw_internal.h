@@ -166,6 +166,7 @@ int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t ol
 const char *zw_ctx_key(zw_write_ctx *w, const uint64_t *g, char *buf, size_t len);
 lsio_zwrite_array *zw_ctx_array(zw_write_ctx *w);
 const lsio_selection *zw_ctx_sel(zw_write_ctx *w);
+int zw_ctx_inner_parallel(zw_write_ctx *w);
 /* The queue callback that finishes a put of lsio_zwrite_write. */
 void zw_put_done(void *ctx, lsio_completion *c);
 

@@ -1,7 +1,8 @@
 /*
  * zw_shard.c — building one shard of a sharded Zarr v3 array
  * (sharding_indexed): its inner chunks are encoded in parallel on the pool
- * (a nested parallel_for inside the shard's job), then laid out one after
+ * (a nested parallel_for inside the shard's job, when the shards of a write
+ * are too few to keep the pool busy by themselves), then laid out one after
  * another with the index — (offset, nbytes) as uint64 per inner chunk in C
  * order, 2^64-1 for an absent one — encoded by the index codecs (by
  * default little-endian bytes + crc32c) at the end (or the start).
@@ -160,7 +161,10 @@ int zw_build_shard(zw_write_ctx *w, const uint64_t *g, const void *old, size_t o
     if (rc == 0 && old)
         rc = read_index(&c, old, oldlen);
     if (rc == 0) {
-        lsio_pool_parallel_for(a->pool, n, 1, inner_pieces, &c);
+        if (zw_ctx_inner_parallel(w))
+            lsio_pool_parallel_for(a->pool, n, 1, inner_pieces, &c);
+        else
+            inner_pieces(&c, 0, n);
         if (c.err) {
             rc = c.err;
             lsio_error_set(rc, c.msg ? c.msg : "");

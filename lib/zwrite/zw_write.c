@@ -35,6 +35,7 @@ struct zw_write_ctx {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t inflight, budget;
+    int inner_parallel; /* shards: encode inner chunks with parallel_for */
     int err;
     char *errmsg;
 };
@@ -194,6 +195,7 @@ const char *zw_ctx_key(zw_write_ctx *w, const uint64_t *g, char *buf, size_t len
 
 lsio_zwrite_array *zw_ctx_array(zw_write_ctx *w) { return w->a; }
 const lsio_selection *zw_ctx_sel(zw_write_ctx *w) { return w->sel; }
+int zw_ctx_inner_parallel(zw_write_ctx *w) { return w->inner_parallel; }
 
 static void budget_release(zw_write_ctx *w, size_t cost)
 {
@@ -425,7 +427,13 @@ int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *bu
     size_t objbytes = a->itemsize;
     for (unsigned d = 0; d < a->spec.ndim; d++)
         objbytes *= a->obj[d];
-    size_t cost = 2 * objbytes;
+    /* an object costs its decoded bytes (being built) plus its encoded
+     * bytes (being written): 2x for chunks; for shards the inner chunks
+     * are built one at a time per thread, so about 1x. At least two
+     * objects may be in flight, so building one overlaps writing another. */
+    size_t cost = a->sharded ? objbytes : 2 * objbytes;
+    if (w.budget < 2 * cost)
+        w.budget = 2 * cost;
 
     pthread_mutex_lock(&a->lock);
     pthread_mutex_init(&w.mu, NULL);
@@ -434,7 +442,14 @@ int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *bu
     uint64_t *lists[ZW_MAXD] = {0}, nl[ZW_MAXD];
     for (unsigned d = 0; rc == 0 && d < a->spec.ndim; d++)
         rc = touched(a, sel, d, &lists[d], &nl[d]);
-    uint64_t it[ZW_MAXD] = {0};
+    uint64_t it[ZW_MAXD] = {0}, njobs = 1;
+    for (unsigned d = 0; rc == 0 && d < a->spec.ndim; d++)
+        njobs *= nl[d];
+    /* Shards run their inner chunks in parallel only when there are too
+     * few shards at once to keep the pool busy (a barrier per shard costs
+     * on a loaded machine). */
+    unsigned nthr = lsio_pool_threads(a->pool);
+    w.inner_parallel = njobs < 2 * (uint64_t)nthr || w.budget / cost < nthr;
     int more = rc == 0;
     for (unsigned d = 0; more && d < a->spec.ndim; d++)
         more = nl[d] > 0;
