@@ -132,6 +132,6 @@ typedef union num {
 } num;
 typedef enum num_class { NUM_INT, NUM_UINT, NUM_FLOAT } num_class;
 num_class num_class_of(lsio_dtype d);
-int num_dtype_ok(lsio_dtype d); /* bool, ints, floats 32/64 (float16 too), little-endian */
+int num_dtype_ok(lsio_dtype d); /* bool, ints, floats 32/64, either byte order */
 
 #endif

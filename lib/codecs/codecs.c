@@ -369,8 +369,6 @@ num_class num_class_of(lsio_dtype d)
 
 int num_dtype_ok(lsio_dtype d)
 {
-    if (d.big_endian)
-        return 0;
     switch (d.kind) {
     case LSIO_DT_BOOL:
     case LSIO_DT_INT:

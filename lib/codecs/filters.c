@@ -18,11 +18,24 @@
 
 /* ---------------------------------------------------- numbers by dtype */
 
+/* Big-endian elements are byte-swapped into this native (little-endian)
+ * order around the arithmetic, as numpy does for a ">i8" view. */
+static const uint8_t *to_native(const uint8_t *p, lsio_dtype d, uint8_t tmp[8])
+{
+    if (!d.big_endian || d.size < 2)
+        return p;
+    for (uint32_t k = 0; k < d.size; k++)
+        tmp[k] = p[d.size - 1 - k];
+    return tmp;
+}
+
 /* Load element p of dtype d: ints sign- or zero-extended into .u/.i,
  * floats into .f. */
 static num ld(const uint8_t *p, lsio_dtype d)
 {
     num v;
+    uint8_t tmp[8];
+    p = to_native(p, d, tmp);
     switch (d.kind) {
     case LSIO_DT_FLOAT:
         if (d.size == 4) {
@@ -62,8 +75,22 @@ static uint64_t f2u(double f)
     return 0x8000000000000000ull;
 }
 
-/* Store v (of class cls) as dtype d. */
+static void st_native(uint8_t *p, lsio_dtype d, num v, num_class cls);
+
+/* Store v (of class cls) as dtype d, in d's byte order. */
 static void st(uint8_t *p, lsio_dtype d, num v, num_class cls)
+{
+    if (!d.big_endian || d.size < 2) {
+        st_native(p, d, v, cls);
+        return;
+    }
+    uint8_t tmp[8];
+    st_native(tmp, d, v, cls);
+    for (uint32_t k = 0; k < d.size; k++)
+        p[k] = tmp[d.size - 1 - k];
+}
+
+static void st_native(uint8_t *p, lsio_dtype d, num v, num_class cls)
 {
     if (d.kind == LSIO_DT_FLOAT) {
         double f = cls == NUM_FLOAT ? v.f : cls == NUM_INT ? (double)v.i : (double)v.u;
@@ -219,7 +246,7 @@ static num arith(num a, num b, lsio_dtype d, int sub)
 static int delta_fast(lsio_dtype D, lsio_dtype A, const uint8_t *s, uint8_t *d, size_t n,
                       int enc)
 {
-    if (D.kind != A.kind || D.size != A.size)
+    if (D.kind != A.kind || D.size != A.size || (D.big_endian | A.big_endian))
         return 0;
     if (D.kind == LSIO_DT_FLOAT) {
         if (D.size == 4)
