@@ -91,6 +91,7 @@ struct lsio_io {
     size_t submitting;      /* threads handing ops to the backend */
     size_t live_batches;
     int starved, stopping;
+    int no_open_ended;      /* LSIO_NO_OPEN_ENDED=1: size first (for comparisons) */
     pthread_t pump;
     int pump_started;
 
@@ -308,12 +309,15 @@ static void complete_read(creq *q)
         op->buf = NULL;
         q->p.len = op->status ? 0 : op->done;
         r->len = q->p.len;
-        if (op->status) {
+        if (!op->status) {
+            q->p.off = r->off = op->offset; /* a suffix now knows where it starts */
+            op->len = op->done;
+        } else {
             lsio_completion c = {.user_data = r->user_data, .status = op->status};
-            c.error = op->error ? lsio_error_msg(op->status, "read %s [%" PRIu64 ", end): %s",
-                                                 b->location, r->off, op->error)
-                                : lsio_error_msg(op->status, "read %s [%" PRIu64 ", end)",
-                                                 b->location, r->off);
+            c.error = op->error ? lsio_error_msg(op->status, "read %s [%" PRId64 ", end): %s",
+                                                 b->location, r->orig_off, op->error)
+                                : lsio_error_msg(op->status, "read %s [%" PRId64 ", end)",
+                                                 b->location, r->orig_off);
             free(op->error);
             op->error = NULL;
             lsio_buf_release(q->buf);
@@ -328,6 +332,7 @@ static void complete_read(creq *q)
         }
     }
     uint64_t valid_end = q->p.off + q->p.len;
+    int end_unsure = 0;
     for (size_t i = 0; i < q->p.nparts; i++) {
         lsio_op *op = &q->ops[i];
         if (op->status && !st) {
@@ -335,6 +340,7 @@ static void complete_read(creq *q)
             detail = op->error;
         } else if (!op->status && op->done < op->len && op->offset + op->done < valid_end) {
             valid_end = op->offset + op->done;
+            end_unsure = op->done == 0; /* no byte came: EOF at or before */
         }
         if (op->used_direct)
             atomic_fetch_add(&io->st_direct, 1);
@@ -357,8 +363,10 @@ static void complete_read(creq *q)
             c.status = -LSIO_ERANGE;
             c.error = lsio_error_msg(c.status,
                                      "read %s [%" PRIu64 ", %" PRIu64
-                                     "): range past end of file (size %" PRIu64 ")",
-                                     b->location, r->off, end, valid_end);
+                                     "): range past end of file (%s %" PRIu64 ")",
+                                     b->location, r->off, end,
+                                     end_unsure ? "it ends at or before byte" : "size",
+                                     valid_end);
         } else if (q->p.dest) {
             c.data = q->p.dest;
             c.len = r->len;
@@ -502,6 +510,7 @@ int lsio__io_open_with(lsio_io **out, const char *location, const lsio_io_opts *
     if (!io)
         return -ENOMEM;
     io->kind = kind;
+    io->no_open_ended = env_is("LSIO_NO_OPEN_ENDED", "1");
     if (!o.workers)
         o.workers = lsio_ncpus();
     if (!o.depth)
@@ -746,12 +755,15 @@ static int check_location(lsio_io *io, const char *location)
     return 0;
 }
 
-/* A whole-object-from-offset range the backend reads without knowing the
- * size first (one request instead of a size request and a read). */
+/* A range to the end of the object that the backend reads without knowing
+ * the size first (one request instead of a size request and a read):
+ * LSIO_OPEN_FROM (offset >= 0) or LSIO_OPEN_SUFFIX (offset < 0), or 0. */
 static int open_ended(const lsio_io *io, const lsio_range *x)
 {
-    return io->be->open_ended && x->offset >= 0 && x->length == LSIO_TO_END && !x->dest &&
-           !env_is("LSIO_NO_OPEN_ENDED", "1");
+    if (x->length != LSIO_TO_END || x->dest || !io->be->open_ended)
+        return 0;
+    unsigned kind = x->offset >= 0 ? LSIO_OPEN_FROM : LSIO_OPEN_SUFFIX;
+    return (io->be->open_ended & kind) && !io->no_open_ended ? (int)kind : 0;
 }
 
 int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_range *ranges,

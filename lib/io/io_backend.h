@@ -38,15 +38,20 @@ struct lsio_op {
     int direct;             /* core: offset, len and dst are aligned for
                                O_DIRECT; the backend may use it or not */
     unsigned flags;         /* LSIO_PUT_* for PUT */
-    int open_ended;         /* reads, backends with `open_ended` only: read
-                               from offset to the end of the object, whose
-                               size the core does not know. dst is NULL and
-                               len is the most the core accepts (the pool's
-                               bound); the backend takes a buffer for the
-                               bytes (lsio_bufpool_tryget on lsio_io_pool(),
-                               else lsio_buf_alloc), sets buf and done, and
-                               fails the op with -E2BIG past len and
-                               -LSIO_ERANGE when offset is past the end. */
+    int open_ended;         /* reads, backends with `open_ended` only:
+                               LSIO_OPEN_FROM: from offset to the end of
+                               the object, whose size the core does not
+                               know; LSIO_OPEN_SUFFIX: the last `offset`
+                               bytes (an HTTP suffix range), the backend
+                               setting offset to where they start when it
+                               succeeds. dst is NULL and len is the most the
+                               core accepts (the pool's bound); the backend
+                               takes a buffer for the bytes
+                               (lsio_bufpool_tryget on lsio_io_pool(), else
+                               lsio_buf_alloc), sets buf and done, and fails
+                               the op with -E2BIG past len and -LSIO_ERANGE
+                               when offset is past the end (suffix: longer
+                               than the object). */
     /* set by the backend before lsio__op_done */
     size_t done;            /* bytes moved (reads stop early only at EOF) */
     int status;             /* 0 or negative error */
@@ -85,8 +90,11 @@ typedef struct lsio_backend {
      * (offset >= 0, LSIO_TO_END) then costs one request instead of a
      * synchronous size request followed by the read, which matters where a
      * request is a network round trip (http, s3). */
-    int open_ended;
+    unsigned open_ended;    /* LSIO_OPEN_* kinds it takes */
 } lsio_backend;
+
+#define LSIO_OPEN_FROM 1u   /* [offset, end) */
+#define LSIO_OPEN_SUFFIX 2u /* the last `offset` bytes */
 
 /* Called by the backend when an op is finished (any thread). */
 void lsio__op_done(lsio_op *op);

@@ -20,9 +20,10 @@ typedef struct lsio__rng {
     uint64_t off;               /* resolved absolute offset */
     size_t len;                 /* resolved length */
     unsigned char *dest;        /* caller memory or NULL (pooled) */
-    int open_end;               /* set before resolving: [off, end) of an
-                                   object of unknown size, read open-ended
-                                   (len is then SIZE_MAX until it completes) */
+    int open_end;               /* set before resolving (LSIO_OPEN_*): read
+                                   open-ended, the object's size unknown (len
+                                   is SIZE_MAX and, for a suffix, off is 0
+                                   until it completes) */
     uint64_t user_data;
     int status;                 /* nonzero: completes at once with this error */
     char *error;                /* its message (malloc'd) */
@@ -44,7 +45,8 @@ typedef struct lsio__req {
     size_t first;      /* its ranges: order[first .. first+nrng) */
     size_t nrng;
     int direct;        /* parts are aligned for O_DIRECT */
-    int open_end;      /* one open-ended range; len = the most accepted */
+    int open_end;      /* LSIO_OPEN_*: one open-ended range; len = the most
+                          accepted; a suffix's off = its byte count */
 } lsio__req;
 
 typedef struct lsio__plan_params {

@@ -161,11 +161,11 @@ size_t lsio__plan_into(const lsio__plan_params *pp, const char *location, lsio__
             /* Its own request, one part, a buffer the backend sizes. */
             lsio__req *q = &reqs[nreq];
             memset(q, 0, sizeof *q);
-            q->off = x->off;
+            q->off = x->open_end == LSIO_OPEN_SUFFIX ? (uint64_t)(-(x->orig_off + 1)) + 1 : x->off;
             q->len = pp->pool_max;
             q->part_len = q->len;
             q->nparts = 1;
-            q->open_end = 1;
+            q->open_end = x->open_end;
             q->first = norder;
             q->nrng = 1;
             order[norder++] = i;

@@ -337,6 +337,19 @@ static void test_direct_and_eof(void)
                            "byte range outside the object"));
     lsio_completion_release(&c);
 
+    /* the file shrank after its size was taken: no byte came, so its size
+     * is not known, only where it ends at the latest */
+    r = (lsio_range){.offset = 4000, .length = 900};
+    CHECK_OK(lsio_get_ranges(io, cq, "/mock/d", &r, 1, 0));
+    M.size = 0; /* the op reads [0, 8192) (aligned): nothing at all */
+    finish(take(0));
+    M.size = 5000;
+    c = wait1(cq);
+    CHECK_EQ(c.status, -LSIO_ERANGE);
+    CHECK(c.error && strstr(c.error, "read /mock/d [4000, 4900): range past end of file "
+                                     "(it ends at or before byte 0)"));
+    lsio_completion_release(&c);
+
     /* split parts complete as one, in any order; an error detail from the
      * backend reaches the message */
     lsio_io_close(io);
@@ -410,7 +423,13 @@ static int mock_oe_start(lsio_io *io, const lsio_io_opts *o, void **state, char 
 static const lsio_backend mock_oe = {
     .name = "mock", .start = mock_oe_start, .submit = mock_submit, .size = mock_size,
     .stop = mock_stop, .merge_gap = 4096, .split_bytes = -1, .direct_align = 0,
-    .open_ended = 1,
+    .open_ended = LSIO_OPEN_FROM,
+};
+
+static const lsio_backend mock_sfx = {
+    .name = "mock", .start = mock_oe_start, .submit = mock_submit, .size = mock_size,
+    .stop = mock_stop, .merge_gap = 4096, .split_bytes = -1, .direct_align = 0,
+    .open_ended = LSIO_OPEN_FROM | LSIO_OPEN_SUFFIX,
 };
 
 /* What a remote backend does with an open-ended read: size the buffer
@@ -516,6 +535,51 @@ static void test_open_ended(void)
     lsio_io_close(io);
 }
 
+/* Suffix ranges (offset < 0, LSIO_TO_END) on a backend that takes them:
+ * no size request; the backend says where the bytes started. */
+static void test_suffix(void)
+{
+    lsio_io_opts o = LSIO_IO_OPTS_DEFAULT;
+    o.workers = 1;
+    o.pool_bytes = 1 << 20;
+    lsio_io *io;
+    CHECK_OK(lsio__io_open_with(&io, "/mock", &o, &mock_sfx));
+    M.size_calls = 0;
+    M.size_rc = -ENOENT;
+    lsio_cq *cq;
+    CHECK_OK(lsio_cq_create(&cq));
+    lsio_range r[2] = {{.offset = -100, .length = LSIO_TO_END, .user_data = 0},
+                       {.offset = -9000, .length = LSIO_TO_END, .user_data = 1}};
+    CHECK_OK(lsio_get_ranges(io, cq, "/mock/s", r, 2, 0));
+    CHECK_EQ(M.size_calls, 0);
+    CHECK_EQ(nheld(), 2);
+    while (nheld()) {
+        lsio_op *op = take(0);
+        CHECK_EQ(op->open_ended, (int)LSIO_OPEN_SUFFIX);
+        if (op->offset == 100) {
+            op->offset = 5000 - 100; /* the object holds 5000 bytes */
+            finish_oe(op, 5000, 0);
+        } else {
+            CHECK_EQ(op->offset, 9000);
+            finish_oe(op, 0, -LSIO_ERANGE); /* longer than the object */
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        lsio_completion c = wait1(cq);
+        if (c.user_data == 0) {
+            CHECK_OK(c.status);
+            CHECK_EQ(c.len, 100);
+            CHECK(same_as_pattern(&c, 4900));
+        } else {
+            CHECK_EQ(c.status, -LSIO_ERANGE);
+            CHECK(c.error && strstr(c.error, "read /mock/s [-9000, end)"));
+        }
+        lsio_completion_release(&c);
+    }
+    lsio_cq_destroy(cq);
+    lsio_io_close(io);
+}
+
 int main(void)
 {
     test_inflight_bound();
@@ -525,5 +589,6 @@ int main(void)
     test_direct_and_eof();
     test_close_cancels();
     test_open_ended();
+    test_suffix();
     return 0;
 }
