@@ -35,6 +35,7 @@ typedef struct {
     int ok_status[3]; /* acceptable statuses */
     int nok;
     unsigned char *mem; /* caller dest allocation (with guard) */
+    int mem_aligned;    /* mem from lsio_alloc_aligned (else malloc) */
     uint32_t group;
     int done;
 } expect_t;
@@ -137,6 +138,7 @@ static void make_range(expect_t *x, int f, uint64_t *s, size_t pool_max, int ali
     if (dest) {
         size_t n = x->r.length > 0 ? (size_t)x->r.length : 0;
         x->mem = aligned_mem ? lsio_alloc_aligned(4096, n + GUARD) : malloc(n + GUARD + 1);
+        x->mem_aligned = aligned_mem;
         unsigned char *d = aligned_mem ? x->mem : x->mem + 1; /* odd address */
         memset(d + n, 0xA5, GUARD);
         x->r.dest = d;
@@ -244,7 +246,10 @@ static void round_once(run_t *run, uint64_t *s)
         CHECK_EQ(lsio_cq_pending(cq), 0);
         for (size_t i = 0; i < ph.n; i++) {
             CHECK(ph.x[i].done);
-            free(ph.x[i].mem);
+            if (ph.x[i].mem_aligned)
+                lsio_free_aligned(ph.x[i].mem);
+            else
+                free(ph.x[i].mem);
         }
         for (size_t i = 1; i < ph.norder; i++)
             CHECK(ph.order[i] >= ph.order[i - 1]);
