@@ -91,28 +91,6 @@ static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* ---------------------------------------------------------------- callbacks */
 
-static int parse_content_range(const char *v, uint64_t *a, uint64_t *b, uint64_t *t)
-{
-    while (*v == ' ')
-        v++;
-    if (strncasecmp(v, "bytes", 5) != 0)
-        return -1;
-    v += 5;
-    while (*v == ' ')
-        v++;
-    char *end;
-    *a = strtoull(v, &end, 10);
-    if (end == v || *end != '-')
-        return -1;
-    v = end + 1;
-    *b = strtoull(v, &end, 10);
-    if (end == v || *end != '/' || *b < *a)
-        return -1;
-    v = end + 1;
-    *t = *v == '*' ? UINT64_MAX : strtoull(v, &end, 10);
-    return 0;
-}
-
 static size_t on_header(char *d, size_t sz, size_t nm, void *ud)
 {
     xfer *x = ud;
@@ -120,23 +98,11 @@ static size_t on_header(char *d, size_t sz, size_t nm, void *ud)
     if (n >= 5 && !strncmp(d, "HTTP/", 5)) {
         x->cr_seen = 0; /* a new response (after 100 Continue or a redirect) */
         x->etag[0] = 0;
-    } else if (n > 5 && !strncasecmp(d, "ETag:", 5)) {
-        const char *v = d + 5;
-        size_t m = n - 5;
-        while (m && (*v == ' ' || *v == '\t'))
-            v++, m--;
-        while (m && (v[m - 1] == '\r' || v[m - 1] == '\n' || v[m - 1] == ' '))
-            m--;
-        if (m >= sizeof x->etag)
-            m = sizeof x->etag - 1;
-        memcpy(x->etag, v, m);
-        x->etag[m] = 0;
+    } else if (lsio__parse_etag(d, n, x->etag, sizeof x->etag)) {
+        /* kept (or emptied when unusable) for multipart parts */
     } else if (n > 14 && !strncasecmp(d, "Content-Range:", 14)) {
-        char v[128];
-        size_t m = n - 14 < sizeof v - 1 ? n - 14 : sizeof v - 1;
-        memcpy(v, d + 14, m);
-        v[m] = 0;
-        x->cr_seen = parse_content_range(v, &x->cr_start, &x->cr_end, &x->cr_total) == 0 ? 1 : -1;
+        x->cr_seen = lsio__parse_content_range(d + 14, n - 14, &x->cr_start, &x->cr_end,
+                                               &x->cr_total) == 0 ? 1 : -1;
     }
     return n;
 }

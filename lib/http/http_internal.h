@@ -7,7 +7,10 @@
  *
  * http.c holds the multi-handle engine and the backend tables; s3.c holds
  * credentials, S3 addressing and listing; multipart.c the S3 multipart
- * upload of large puts (its parts run as ops on the engine).
+ * upload of large puts (its parts run as ops on the engine); parse.c the
+ * parsers of headers and small XML answers. Every parser of server (or
+ * credentials file) text is declared at the end of this header, works on
+ * a buffer and has a libFuzzer target (fuzz/fuzz_http_*.c, fuzz_s3_*.c).
  *
  * Credentials live only in `remote_cfg` and in curl's options (never in
  * URLs), so no error message built from a URL or a curl error names them.
@@ -155,5 +158,53 @@ int lsio__mp_wanted(const remote_cfg *cfg, const lsio_op *op);
 int lsio__mp_start(const mp_engine *eng, lsio_op *op);
 /* Called by the engine when a part op is finished (status, error set). */
 void lsio__mp_part_done(mp_part *p);
+
+/* Build the CompleteMultipartUpload body of n parts (their ETags
+ * XML-escaped) into a malloc'd string of *len bytes; NULL when out of
+ * memory. */
+char *lsio__mp_complete_body(const mp_part *parts, unsigned n, size_t *len);
+
+/* --------------------------------------------------------------- parsers */
+
+/* The value of a Content-Range header (n bytes, no NUL needed; spaces and
+ * CR LF around it allowed): "bytes A-B/T", T a number or an asterisk
+ * (unknown: *t = UINT64_MAX). Strict: decimal digits only, A <= B < T.
+ * 0, or -1. */
+int lsio__parse_content_range(const char *v, size_t n, uint64_t *a, uint64_t *b, uint64_t *t);
+
+/* A header line (n bytes, "Name: value\r\n"): 0 when it is not ETag;
+ * 1 when it is, with its value (quotes kept) in out, or "" when it does
+ * not fit in cap or has bytes outside printable ASCII (no XML could send
+ * it back). */
+int lsio__parse_etag(const char *line, size_t n, char *out, size_t cap);
+
+/* Parse a small XML answer: the root element's name into root (truncated
+ * to 31 bytes), the text of the first `want` element into out. 0, or -1
+ * for XML that does not parse or a text that does not fit in cap. */
+int lsio__xml_get(const char *body, size_t len, const char *want, char *out, size_t cap,
+                  char root[32]);
+
+/* One ListObjectsV2 page as the listing loop needs it. */
+typedef struct s3_page {
+    int truncated;    /* IsTruncated was "true" */
+    char next[2048];  /* NextContinuationToken, or "" */
+    int stopped;      /* fn returned non-zero */
+    char why[160];    /* what was wrong, when -LSIO_EFORMAT */
+} s3_page;
+
+/* Parse one ListObjectsV2 answer (len bytes): fn(ctx, "s3://bucket/KEY",
+ * size) for each Contents entry, in order, until fn returns non-zero.
+ * Returns 0, -ENOMEM, or -LSIO_EFORMAT (malformed XML, a Contents without
+ * a Key or with a Size that is not a number, a text too long) with
+ * page->why set; no lsio_error. */
+int lsio__s3_parse_list_page(const char *bucket, const char *body, size_t len, lsio_list_fn fn,
+                             void *ctx, s3_page *page);
+
+/* Parse shared-credentials text (an INI file of len bytes, no NUL needed)
+ * for the section [profile] (or [profile NAME]): aws_access_key_id,
+ * aws_secret_access_key and aws_session_token replace cfg->key_id, secret
+ * and token, region sets cfg->region when it is NULL (all malloc'd).
+ * Returns 0, or -ENOMEM. */
+int lsio__aws_profile_parse(const char *text, size_t len, const char *profile, remote_cfg *cfg);
 
 #endif /* LSIO_HTTP_INTERNAL_H */

@@ -20,7 +20,6 @@
  * are views of the caller's data (nothing is copied).
  */
 #include <errno.h>
-#include <expat.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -51,70 +50,6 @@ int lsio__mp_wanted(const remote_cfg *cfg, const lsio_op *op)
            (uint64_t)op->len >= cfg->mp_threshold;
 }
 
-/* ------------------------------------------------------------- small XML */
-
-typedef struct xml_find {
-    const char *want;  /* element whose text we want */
-    char *out;
-    size_t cap, n;
-    int depth, in, found;
-    char root[32];
-} xml_find;
-
-static void xf_start(void *ud, const XML_Char *name, const XML_Char **attr)
-{
-    (void)attr;
-    xml_find *f = ud;
-    if (f->depth++ == 0)
-        snprintf(f->root, sizeof f->root, "%s", name);
-    if (!f->found && !strcmp(name, f->want)) {
-        f->in = 1;
-        f->n = 0;
-    }
-}
-
-static void xf_end(void *ud, const XML_Char *name)
-{
-    xml_find *f = ud;
-    f->depth--;
-    if (f->in && !strcmp(name, f->want)) {
-        f->in = 0;
-        f->found = 1;
-    }
-}
-
-static void xf_text(void *ud, const XML_Char *s, int len)
-{
-    xml_find *f = ud;
-    if (!f->in)
-        return;
-    size_t n = (size_t)len;
-    if (f->n + n >= f->cap)
-        n = f->cap - 1 - f->n;
-    memcpy(f->out + f->n, s, n);
-    f->n += n;
-    f->out[f->n] = 0;
-}
-
-/* Parse body: the root element's name into root, the text of the first
- * `want` element into out. Returns 0, or -1 for XML that does not parse. */
-static int xml_get(const char *body, size_t len, const char *want, char *out, size_t cap,
-                   char root[32])
-{
-    xml_find f = {.want = want, .out = out, .cap = cap};
-    out[0] = 0;
-    XML_Parser xp = XML_ParserCreate(NULL);
-    if (!xp)
-        return -1;
-    XML_SetUserData(xp, &f);
-    XML_SetElementHandler(xp, xf_start, xf_end);
-    XML_SetCharacterDataHandler(xp, xf_text);
-    int ok = XML_Parse(xp, body, (int)len, 1) != XML_STATUS_ERROR;
-    XML_ParserFree(xp);
-    memcpy(root, f.root, sizeof f.root);
-    return ok ? 0 : -1;
-}
-
 /* ------------------------------------------------------------------ steps */
 
 static int initiate(mp_upload *u)
@@ -129,7 +64,7 @@ static int initiate(mp_upload *u)
         char root[32];
         char id[128];
         char *enc = NULL;
-        if (xml_get(body, blen, "UploadId", id, sizeof id, root) < 0 || !id[0] ||
+        if (lsio__xml_get(body, blen, "UploadId", id, sizeof id, root) < 0 || !id[0] ||
             strcmp(root, "InitiateMultipartUploadResult") != 0)
             rc = lsio_error(-LSIO_EHTTP, "POST %s: no UploadId in the answer", url);
         else if (!(enc = lsio__uri_encode(id, 0)))
@@ -143,16 +78,16 @@ static int initiate(mp_upload *u)
     return rc;
 }
 
-static int complete(mp_upload *u)
+char *lsio__mp_complete_body(const mp_part *parts, unsigned nparts, size_t *len)
 {
-    size_t cap = 64 + (size_t)u->nparts * (64 + 5 * sizeof u->parts[0].etag), n = 0;
-    char *xml = malloc(cap), *url = NULL, *body = NULL;
+    size_t cap = 64 + (size_t)nparts * (64 + 5 * sizeof parts[0].etag), n = 0;
+    char *xml = malloc(cap);
     if (!xml)
-        return lsio_error(-ENOMEM, "multipart upload: out of memory");
+        return NULL;
     n += (size_t)snprintf(xml + n, cap - n, "<CompleteMultipartUpload>");
-    for (unsigned i = 0; i < u->nparts; i++) {
+    for (unsigned i = 0; i < nparts; i++) {
         n += (size_t)snprintf(xml + n, cap - n, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
-        for (const char *c = u->parts[i].etag; *c; c++) { /* fits: 5 bytes a char at most */
+        for (const char *c = parts[i].etag; *c; c++) { /* fits: 5 bytes a char at most */
             const char *esc = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : NULL;
             if (esc)
                 n += (size_t)snprintf(xml + n, cap - n, "%s", esc);
@@ -162,6 +97,16 @@ static int complete(mp_upload *u)
         n += (size_t)snprintf(xml + n, cap - n, "</ETag></Part>");
     }
     n += (size_t)snprintf(xml + n, cap - n, "</CompleteMultipartUpload>");
+    *len = n;
+    return xml;
+}
+
+static int complete(mp_upload *u)
+{
+    size_t n = 0;
+    char *xml = lsio__mp_complete_body(u->parts, u->nparts, &n), *url = NULL, *body = NULL;
+    if (!xml)
+        return lsio_error(-ENOMEM, "multipart upload: out of memory");
     int rc;
     size_t blen = 0;
     if (asprintf(&url, "%s?uploadId=%s", u->url, u->id) < 0) {
@@ -170,7 +115,7 @@ static int complete(mp_upload *u)
         rc = lsio__remote_sync_send(u->eng.cfg, "POST", url, xml, n, "application/xml", &body,
                                     &blen, NULL, NULL);
         char root[32], code[64];
-        if (rc == 0 && (xml_get(body, blen, "Code", code, sizeof code, root) < 0 ||
+        if (rc == 0 && (lsio__xml_get(body, blen, "Code", code, sizeof code, root) < 0 ||
                         strcmp(root, "CompleteMultipartUploadResult") != 0))
             rc = lsio_error(-LSIO_EHTTP, "POST %s: completing %u parts failed: %s", url, u->nparts,
                             code[0] ? code : "unexpected answer");

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,25 +59,29 @@ static uint64_t env_bytes(const char *name, uint64_t def)
     return (uint64_t)n << shift;
 }
 
-/* The key id, secret and token of [profile] in the shared credentials file. */
-static void read_profile(remote_cfg *cfg, const char *profile)
+static int set_str(char **dst, const char *v)
 {
-    char path[4096];
-    const char *f = getenv("AWS_SHARED_CREDENTIALS_FILE");
-    const char *home = getenv("HOME");
-    if (f && *f)
-        snprintf(path, sizeof path, "%s", f);
-    else if (home && *home)
-        snprintf(path, sizeof path, "%s/.aws/credentials", home);
-    else
-        return;
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return;
-    char line[4096];
-    int in = 0;
-    while (fgets(line, sizeof line, fp)) {
-        char *s = trim(line);
+    char *c = strdup(v);
+    if (!c)
+        return -ENOMEM;
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+int lsio__aws_profile_parse(const char *text, size_t len, const char *profile, remote_cfg *cfg)
+{
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return -ENOMEM;
+    memcpy(buf, text, len);
+    buf[len] = 0;
+    int in = 0, rc = 0;
+    for (char *line = buf, *next; line && !rc; line = next) {
+        next = memchr(line, '\n', (size_t)(buf + len - line));
+        if (next)
+            *next++ = 0;
+        char *s = trim(line); /* a NUL inside a line ends it */
         if (*s == '#' || *s == ';' || !*s)
             continue;
         if (*s == '[') {
@@ -99,12 +104,42 @@ static void read_profile(remote_cfg *cfg, const char *profile)
                      : !strcmp(k, "aws_session_token")     ? &cfg->token
                      : !strcmp(k, "region") && !cfg->region ? &cfg->region
                                                             : NULL;
-        if (dst) {
-            free(*dst);
-            *dst = strdup(v);
-        }
+        if (dst)
+            rc = set_str(dst, v);
     }
+    memset(buf, 0, len); /* it held the secret */
+    free(buf);
+    return rc;
+}
+
+/* The key id, secret and token of [profile] in the shared credentials file
+ * (at most 1 MiB of it is read). */
+static int read_profile(remote_cfg *cfg, const char *profile)
+{
+    char path[4096];
+    const char *f = getenv("AWS_SHARED_CREDENTIALS_FILE");
+    const char *home = getenv("HOME");
+    if (f && *f)
+        snprintf(path, sizeof path, "%s", f);
+    else if (home && *home)
+        snprintf(path, sizeof path, "%s/.aws/credentials", home);
+    else
+        return 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    size_t cap = 1 << 20;
+    char *text = malloc(cap);
+    if (!text) {
+        fclose(fp);
+        return -ENOMEM;
+    }
+    size_t n = fread(text, 1, cap, fp);
     fclose(fp);
+    int rc = lsio__aws_profile_parse(text, n, profile, cfg);
+    memset(text, 0, n);
+    free(text);
+    return rc;
 }
 
 int lsio__remote_cfg_init(remote_cfg *cfg, int is_s3, const lsio_io_opts *o, char **why)
@@ -146,7 +181,11 @@ int lsio__remote_cfg_init(remote_cfg *cfg, int is_s3, const lsio_io_opts *o, cha
             cfg->secret = strdup(sec);
             cfg->token = dup_env("AWS_SESSION_TOKEN");
         } else {
-            read_profile(cfg, prof && *prof ? prof : "default");
+            if (read_profile(cfg, prof && *prof ? prof : "default") < 0) {
+                lsio__remote_cfg_free(cfg);
+                *why = strdup("out of memory");
+                return -ENOMEM;
+            }
         }
         if (!cfg->key_id || !cfg->secret) {
             lsio__remote_cfg_free(cfg);
@@ -189,41 +228,52 @@ void lsio__remote_cfg_free(remote_cfg *cfg)
 /* ------------------------------------------------------------ ListObjectsV2 */
 
 typedef struct list_parse {
-    int depth, in_contents;
-    char field[32];  /* element whose text we collect */
-    char text[2048]; /* its text so far */
+    int depth, contents; /* depth of the open Contents element, or 0 */
+    char text[2048];     /* text of the element now open (keys: 1024 bytes) */
     size_t tlen;
+    int overflow;
     char key[2048];
+    int has_key;
     uint64_t size;
-    int truncated;
-    char next[2048];
     const char *bucket;
     lsio_list_fn fn;
     void *ctx;
-    int stop, err;
+    s3_page *page;
+    int err;
 } list_parse;
+
+static void list_fail(list_parse *p, int err, const char *why)
+{
+    if (!p->err) {
+        p->err = err;
+        snprintf(p->page->why, sizeof p->page->why, "%s", why);
+    }
+}
 
 static void x_start(void *ud, const XML_Char *name, const XML_Char **attr)
 {
     (void)attr;
     list_parse *p = ud;
     p->depth++;
-    if (!strcmp(name, "Contents")) {
-        p->in_contents = 1;
+    if (!p->contents && p->depth == 2 && !strcmp(name, "Contents")) {
+        p->contents = p->depth;
+        p->has_key = 0;
         p->key[0] = 0;
         p->size = 0;
     }
-    snprintf(p->field, sizeof p->field, "%s", name);
     p->tlen = 0;
+    p->overflow = 0;
     p->text[0] = 0;
 }
 
 static void x_text(void *ud, const XML_Char *s, int len)
 {
     list_parse *p = ud;
-    size_t n = (size_t)len;
-    if (p->tlen + n >= sizeof p->text)
+    size_t n = len > 0 ? (size_t)len : 0;
+    if (p->tlen + n >= sizeof p->text) {
+        p->overflow = 1;
         n = sizeof p->text - 1 - p->tlen;
+    }
     memcpy(p->text + p->tlen, s, n);
     p->tlen += n;
     p->text[p->tlen] = 0;
@@ -232,30 +282,66 @@ static void x_text(void *ud, const XML_Char *s, int len)
 static void x_end(void *ud, const XML_Char *name)
 {
     list_parse *p = ud;
-    p->depth--;
-    if (p->in_contents && !strcmp(name, "Key")) {
-        snprintf(p->key, sizeof p->key, "%s", p->text);
-    } else if (p->in_contents && !strcmp(name, "Size")) {
-        p->size = strtoull(p->text, NULL, 10);
-    } else if (!strcmp(name, "Contents")) {
-        p->in_contents = 0;
-        if (!p->stop && p->key[0]) {
+    int child = p->contents && p->depth == p->contents + 1; /* of Contents */
+    int top = p->depth == 2;                                /* of the root */
+    if ((child || top) && p->overflow &&
+        (!strcmp(name, "Key") || !strcmp(name, "NextContinuationToken")))
+        list_fail(p, -LSIO_EFORMAT, "a Key or continuation token too long");
+    if (child && !strcmp(name, "Key")) {
+        memcpy(p->key, p->text, p->tlen + 1);
+        p->has_key = 1;
+    } else if (child && !strcmp(name, "Size")) {
+        char *end;
+        p->size = strtoull(p->text, &end, 10);
+        if (!p->tlen || p->text[0] < '0' || p->text[0] > '9' || *end)
+            list_fail(p, -LSIO_EFORMAT, "a Size that is not a number");
+    } else if (p->contents && p->depth == p->contents) { /* </Contents> */
+        p->contents = 0;
+        if (!p->has_key || !p->key[0])
+            list_fail(p, -LSIO_EFORMAT, "a Contents entry without a Key");
+        if (!p->err && !p->page->stopped) {
             char *loc = NULL;
             if (asprintf(&loc, "s3://%s/%s", p->bucket, p->key) < 0) {
-                p->err = -ENOMEM;
-                p->stop = 1;
+                list_fail(p, -ENOMEM, "out of memory");
             } else {
-                p->stop = p->fn(p->ctx, loc, p->size) != 0;
+                p->page->stopped = p->fn(p->ctx, loc, p->size) != 0;
                 free(loc);
             }
         }
-    } else if (!p->in_contents && p->depth == 1 && !strcmp(name, "IsTruncated")) {
-        p->truncated = !strcmp(p->text, "true");
-    } else if (!p->in_contents && p->depth == 1 && !strcmp(name, "NextContinuationToken")) {
-        snprintf(p->next, sizeof p->next, "%s", p->text);
+    } else if (top && !strcmp(name, "IsTruncated")) {
+        p->page->truncated = !strcmp(p->text, "true");
+    } else if (top && !strcmp(name, "NextContinuationToken") && !p->overflow) {
+        memcpy(p->page->next, p->text, p->tlen + 1);
     }
+    p->depth--;
     p->tlen = 0;
+    p->overflow = 0;
     p->text[0] = 0;
+}
+
+int lsio__s3_parse_list_page(const char *bucket, const char *body, size_t len, lsio_list_fn fn,
+                             void *ctx, s3_page *page)
+{
+    memset(page, 0, sizeof *page);
+    if (len > INT_MAX) {
+        snprintf(page->why, sizeof page->why, "a page of %zu bytes", len);
+        return -LSIO_EFORMAT;
+    }
+    list_parse p = {.bucket = bucket, .fn = fn, .ctx = ctx, .page = page};
+    XML_Parser xp = XML_ParserCreate(NULL);
+    if (!xp)
+        return -ENOMEM;
+    XML_SetUserData(xp, &p);
+    XML_SetElementHandler(xp, x_start, x_end);
+    XML_SetCharacterDataHandler(xp, x_text);
+    if (XML_Parse(xp, body ? body : "", (int)len, 1) == XML_STATUS_ERROR && !p.err) {
+        p.err = -LSIO_EFORMAT;
+        snprintf(page->why, sizeof page->why, "bad XML at line %lu: %s",
+                 (unsigned long)XML_GetCurrentLineNumber(xp),
+                 XML_ErrorString(XML_GetErrorCode(xp)));
+    }
+    XML_ParserFree(xp);
+    return p.err;
 }
 
 int lsio__s3_list(const remote_cfg *cfg, const char *prefix, lsio_list_fn fn, void *ctx)
@@ -273,7 +359,7 @@ int lsio__s3_list(const remote_cfg *cfg, const char *prefix, lsio_list_fn fn, vo
     char *pfx = lsio__uri_encode(slash ? slash + 1 : "", 0);
     if (!pfx)
         return -ENOMEM;
-    list_parse p = {.bucket = bucket, .fn = fn, .ctx = ctx};
+    s3_page p = {0};
     int rc = 0;
     for (int page = 0; !rc; page++) {
         /* parameters in sorted order: libcurl signs the query as given */
@@ -299,29 +385,12 @@ int lsio__s3_list(const remote_cfg *cfg, const char *prefix, lsio_list_fn fn, vo
             free(url);
             break;
         }
-        XML_Parser xp = XML_ParserCreate(NULL);
-        if (!xp) {
-            free(body);
-            free(url);
-            rc = -ENOMEM;
-            break;
-        }
-        p.truncated = 0;
-        p.next[0] = 0;
-        p.depth = 0;
-        XML_SetUserData(xp, &p);
-        XML_SetElementHandler(xp, x_start, x_end);
-        XML_SetCharacterDataHandler(xp, x_text);
-        if (XML_Parse(xp, body, (int)blen2, 1) == XML_STATUS_ERROR)
-            rc = lsio_error(-LSIO_EFORMAT, "list %s: GET %s: bad XML at line %lu: %s", prefix, url,
-                            (unsigned long)XML_GetCurrentLineNumber(xp),
-                            XML_ErrorString(XML_GetErrorCode(xp)));
-        XML_ParserFree(xp);
+        rc = lsio__s3_parse_list_page(bucket, body, blen2, fn, ctx, &p);
+        if (rc == -LSIO_EFORMAT)
+            rc = lsio_error(rc, "list %s: GET %s: %s", prefix, url, p.why);
         free(body);
         free(url);
-        if (p.err)
-            rc = p.err;
-        if (rc || p.stop || !p.truncated)
+        if (rc || p.stopped || !p.truncated)
             break;
         if (!p.next[0]) {
             rc = lsio_error(-LSIO_EFORMAT, "list %s: truncated page without a continuation token",
