@@ -76,6 +76,8 @@ void lsio_zwrite_close(lsio_zwrite_array *a)
     pthread_mutex_destroy(&a->lock);
     for (unsigned i = 0; i < a->nfree; i++)
         free(a->free_bufs[i]);
+    for (unsigned i = 0; i < a->nbig; i++)
+        free(a->big_bufs[i]);
     pthread_mutex_destroy(&a->free_mu);
     free(a->url);
     free(a);

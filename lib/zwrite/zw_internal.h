@@ -67,6 +67,10 @@ struct lsio_zwrite_array {
     pthread_mutex_t free_mu;  /* recycled chunk buffers (no page faults) */
     void *free_bufs[64];      /* at most inflight_bytes of them */
     unsigned nfree;
+    void *big_bufs[4];        /* recycled shard buffers (too big for malloc's
+                                 heap: fresh mappings fault every page) */
+    size_t big_caps[4];
+    unsigned nbig;
 
     char *doc_main, *doc_attrs; /* with no io (fuzzing): the documents */
 
@@ -140,6 +144,9 @@ void zw_scatter(const lsio_zwrite_array *a, const zw_part *p, const void *src,
 /* A buffer of chunk_bytes (recycled when possible) and its return. */
 void *zw_chunk_buf(lsio_zwrite_array *a);
 void zw_chunk_buf_put(lsio_zwrite_array *a, void *p);
+/* A buffer of at least len bytes (*cap gets its size), recycled. */
+void *zw_big_buf(lsio_zwrite_array *a, size_t len, size_t *cap);
+void zw_big_buf_put(lsio_zwrite_array *a, void *p, size_t cap);
 
 /* ---- zw_strings.c: chunk decode/encode for every data type */
 
@@ -158,7 +165,7 @@ typedef struct zw_write_ctx zw_write_ctx; /* one lsio_zwrite_write call */
 /* Build the shard at grid coords g (old: its stored bytes or NULL) into a
  * malloc'd object; *len 0 and *out NULL when every inner chunk is fill. */
 int zw_build_shard(zw_write_ctx *w, const uint64_t *g, const void *old, size_t oldlen,
-                   void **out, size_t *len);
+                   void **out, size_t *len, size_t *cap);
 /* Decode and merge one chunk: chunk (chunk_bytes) gets the old bytes (or
  * fill) then the selection. Shared by plain chunks and inner chunks. */
 int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t oldlen,

@@ -143,13 +143,14 @@ static int read_index(shard_ctx *c, const void *old, size_t oldlen)
 }
 
 int zw_build_shard(zw_write_ctx *w, const uint64_t *g, const void *old, size_t oldlen,
-                   void **out, size_t *outlen)
+                   void **out, size_t *outlen, size_t *outcap)
 {
     lsio_zwrite_array *a = zw_ctx_array(w);
     size_t n = a->ninner;
     shard_ctx c = {.w = w, .a = a, .old = old};
     *out = NULL;
     *outlen = 0;
+    *outcap = 0;
     for (unsigned d = 0; d < a->spec.ndim; d++)
         c.lo[d] = g[d] * a->obj[d];
     c.enc = calloc(n, sizeof *c.enc);
@@ -190,7 +191,8 @@ int zw_build_shard(zw_write_ctx *w, const uint64_t *g, const void *old, size_t o
         void *ie = NULL;
         size_t ilen = 0;
         rc = lsio_chain_encode(a->index_chain, idx, n * 2 * sizeof *idx, &ie, &ilen);
-        unsigned char *o = rc == 0 ? malloc(total + ilen) : NULL;
+        size_t cap = 0;
+        unsigned char *o = rc == 0 ? zw_big_buf(a, total + ilen, &cap) : NULL;
         if (rc == 0 && (!o || ilen != isz))
             rc = o ? lsio_error(-LSIO_ESIZE, "shard index encodes to %zu bytes, then %zu", isz, ilen)
                    : -ENOMEM;
@@ -211,8 +213,9 @@ int zw_build_shard(zw_write_ctx *w, const uint64_t *g, const void *old, size_t o
                 memcpy(p, ie, ilen);
             *out = o;
             *outlen = total + ilen;
+            *outcap = cap;
         } else {
-            free(o);
+            zw_big_buf_put(a, o, cap);
         }
         free(ie);
     }

@@ -63,6 +63,52 @@ void zw_chunk_buf_put(lsio_zwrite_array *a, void *p)
     free(p);
 }
 
+void *zw_big_buf(lsio_zwrite_array *a, size_t len, size_t *cap)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&a->free_mu);
+    for (unsigned i = 0; i < a->nbig; i++)
+        if (a->big_caps[i] >= len) {
+            p = a->big_bufs[i];
+            *cap = a->big_caps[i];
+            a->big_bufs[i] = a->big_bufs[--a->nbig];
+            a->big_caps[i] = a->big_caps[a->nbig];
+            break;
+        }
+    pthread_mutex_unlock(&a->free_mu);
+    if (!p) {
+        *cap = len + len / 4;
+        p = malloc(*cap ? *cap : 1);
+    }
+    return p;
+}
+
+void zw_big_buf_put(lsio_zwrite_array *a, void *p, size_t cap)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&a->free_mu);
+    unsigned n = sizeof a->big_bufs / sizeof a->big_bufs[0];
+    if (a->nbig < n) {
+        a->big_bufs[a->nbig] = p;
+        a->big_caps[a->nbig++] = cap;
+        p = NULL;
+    } else { /* replace the smallest when this one is larger */
+        unsigned k = 0;
+        for (unsigned i = 1; i < n; i++)
+            if (a->big_caps[i] < a->big_caps[k])
+                k = i;
+        if (a->big_caps[k] < cap) {
+            void *old = a->big_bufs[k];
+            a->big_bufs[k] = p;
+            a->big_caps[k] = cap;
+            p = old;
+        }
+    }
+    pthread_mutex_unlock(&a->free_mu);
+    free(p);
+}
+
 int zw_chunk_encode(const lsio_zwrite_array *a, const void *chunk, void **out, size_t *len)
 {
     if (!a->strings)

@@ -43,6 +43,7 @@ struct zw_write_ctx {
 typedef struct zw_job {
     zw_write_ctx *w;
     int enc_is_chunk;  /* enc is a recycled chunk buffer (identity codecs) */
+    size_t enccap;     /* > 0: enc is a recycled shard buffer of this size */
     uint64_t g[ZW_MAXD];
     uint64_t idx;
     size_t cost;
@@ -211,6 +212,8 @@ static void job_end(zw_job *j)
     size_t cost = j->cost;
     if (j->enc_is_chunk)
         zw_chunk_buf_put(w->a, j->enc);
+    else if (j->enccap)
+        zw_big_buf_put(w->a, j->enc, j->enccap);
     else
         free(j->enc);
     free(j->loc);
@@ -307,7 +310,7 @@ static void job_run(void *arg)
     const void *old = ob ? lsio_buf_data(ob) : NULL;
     size_t oldlen = ob ? lsio_buf_len(ob) : 0;
     if (a->sharded) {
-        rc = zw_build_shard(w, j->g, old, oldlen, &j->enc, &j->enclen);
+        rc = zw_build_shard(w, j->g, old, oldlen, &j->enc, &j->enclen, &j->enccap);
     } else {
         void *chunk = zw_chunk_buf(a), *keep = NULL;
         rc = chunk ? zw_merge_chunk(w, &p, old, oldlen, chunk, a->spec.chunks, NULL, &keep)
