@@ -548,10 +548,12 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
         if (!strcmp(cn, "crc32c"))
             extra += 4;
         else if (strcmp(cn, "bytes") && strcmp(cn, "transpose")) {
+            /* the message first: cn belongs to the codec */
+            rc = lsio_error(-LSIO_EUNSUPPORTED,
+                            "array %s: shard index codec \"%s\" (its size must be fixed)", name,
+                            cn);
             free_codecs(ic, ni);
-            return lsio_error(-LSIO_EUNSUPPORTED,
-                              "array %s: shard index codec \"%s\" (its size must be fixed)", name,
-                              cn);
+            return rc;
         }
     }
     lsio_chunk_spec spec;

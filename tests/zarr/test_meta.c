@@ -128,6 +128,17 @@ int main(void)
                               " \"configuration\": {\"chunk_shape\": [2]}}, \"codecs\": [],"
                               " \"fill_value\": 0}");
     open_fails(-LSIO_EUNSUPPORTED, dir, "int3");
+    /* a shard index that could not have a fixed size: the codec named
+     * (the name is read before the codec is freed: ASan checks it) */
+    snprintf(dir, sizeof dir, "%s/index.zarr", tmp);
+    zt_text(dir, "zarr.json", "{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [4],"
+                              " \"data_type\": \"int16\", \"chunk_grid\": {\"name\": \"regular\","
+                              " \"configuration\": {\"chunk_shape\": [2]}}, \"fill_value\": 0,"
+                              " \"codecs\": [{\"name\": \"sharding_indexed\", \"configuration\": {"
+                              " \"chunk_shape\": [1], \"codecs\": [{\"name\": \"bytes\"}],"
+                              " \"index_codecs\": [{\"name\": \"bytes\"}, {\"name\": \"gzip\","
+                              " \"configuration\": {\"level\": 1}}]}}]}");
+    open_fails(-LSIO_EUNSUPPORTED, dir, "shard index codec \"gzip\"");
     snprintf(dir, sizeof dir, "%s/struct.zarr", tmp);
     zt_text(dir, ".zarray",
             "{\"zarr_format\": 2, \"shape\": [3], \"chunks\": [2], \"dtype\": [[\"a\", \"<i4\"]],"
