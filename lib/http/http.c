@@ -64,7 +64,12 @@ struct xfer {
     lsio_bufpool *pool;
     lsio_buf *obuf;
     size_t ocap;
+    uint64_t ostart;        /* where its bytes start in the object (a suffix
+                               learns it from the answer; op->offset keeps
+                               the byte count for retries until the end) */
     int oknown;             /* its size came from the answer's headers */
+    int sfx_redo;           /* a suffix answered wrongly: read from sfx_from */
+    uint64_t sfx_from;
     int hard;               /* a refusal not worth a retry (-E2BIG, -LSIO_ERANGE) */
 };
 
@@ -126,16 +131,83 @@ static int obuf_alloc(xfer *x, size_t len, lsio_buf **out)
     return lsio_buf_alloc(len ? len : 1, 0, out);
 }
 
-/* Open-ended read: GET [offset, end) of an object of unknown size. The
- * first bytes size the buffer (Content-Range of a 206, Content-Length of a
- * 200); without a length (chunked) it grows. Never past op->len. */
+/* Suffix read (the last N = op->offset bytes, "Range: bytes=-N"): the
+ * answer says where they start. A 206 must reach the end of the object; a
+ * server sends the whole object when it is shorter than N (RFC 9110
+ * 14.1.2), which fails as a Python-like slice before the start. A 200
+ * (range ignored) needs its Content-Length to find the tail. */
+static size_t suffix_start(xfer *x, long st, uint64_t *len)
+{
+    lsio_op *op = x->op;
+    uint64_t n = op->offset;
+    if (st == 206) {
+        if (x->cr_seen != 1)
+            return refuse(x, "206 without a valid Content-Range");
+        if (x->cr_total == UINT64_MAX)
+            return refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 "/* to a suffix range "
+                             "(the object's size unknown)", x->cr_start, x->cr_end);
+        if (x->cr_total < n) {
+            x->hard = -LSIO_ERANGE;
+            return refuse(x, "offset before the start (size %" PRIu64 ")", x->cr_total);
+        }
+        if (x->cr_end + 1 != x->cr_total || x->cr_end - x->cr_start + 1 != n) {
+            /* A server that does not understand suffixes (s3rver answers
+             * "bytes=-N" with bytes 0-N) still told the size: ask again
+             * for [size - N, end). */
+            x->sfx_from = x->cr_total - n;
+            x->sfx_redo = 1;
+            return refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+                             " is not the last %" PRIu64 " bytes",
+                          x->cr_start, x->cr_end, x->cr_total, n);
+        }
+        x->ostart = x->cr_start;
+    } else if (st == 200) {
+        curl_off_t cl = -1;
+        curl_easy_getinfo(x->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+        if (cl < 0) {
+            x->hard = -LSIO_EHTTP;
+            return refuse(x, "200 without Content-Length to a suffix range: its tail is unknown");
+        }
+        if ((uint64_t)cl < n) {
+            x->hard = -LSIO_ERANGE;
+            return refuse(x, "offset before the start (size %" PRIu64 ")", (uint64_t)cl);
+        }
+        x->ostart = (uint64_t)cl - n;
+    } else {
+        return refuse(x, "unexpected status %ld to a GET", st);
+    }
+    *len = n;
+    return 1;
+}
+
+/* Open-ended read: GET [offset, end) of an object of unknown size, or its
+ * last bytes (suffix_start). The first bytes size the buffer (Content-Range
+ * of a 206, Content-Length of a 200); without a length (chunked) it grows.
+ * Never past op->len. */
 static size_t on_body_open(xfer *x, const char *d, size_t n, long st)
 {
     lsio_op *op = x->op;
     size_t taken = n; /* curl wants the whole count back */
+    if (!x->obuf && op->open_ended == (int)LSIO_OPEN_SUFFIX) {
+        uint64_t len = 0;
+        x->oknown = 1;
+        if (suffix_start(x, st, &len) != 1)
+            return 0;
+        if (len > op->len) {
+            x->hard = -E2BIG;
+            return refuse(x, "%" PRIu64 " bytes exceed the buffer pool's bound (%zu)", len,
+                          op->len);
+        }
+        if (obuf_alloc(x, (size_t)len, &x->obuf) < 0) {
+            x->hard = -ENOMEM;
+            return refuse(x, "no memory for %" PRIu64 " bytes", len);
+        }
+        x->ocap = (size_t)len;
+    }
     if (!x->obuf) {
         uint64_t len = 0;
         x->oknown = 1;
+        x->ostart = op->offset;
         if (st == 206) {
             if (x->cr_seen != 1)
                 return refuse(x, "206 without a valid Content-Range");
@@ -177,8 +249,8 @@ static size_t on_body_open(xfer *x, const char *d, size_t n, long st)
         }
         x->ocap = (size_t)len;
     }
-    if (st == 200 && x->pos < op->offset) { /* whole object: skip to offset */
-        size_t skip = op->offset - x->pos < n ? (size_t)(op->offset - x->pos) : n;
+    if (st == 200 && x->pos < x->ostart) { /* whole object: skip to the start */
+        size_t skip = x->ostart - x->pos < n ? (size_t)(x->ostart - x->pos) : n;
         x->pos += skip;
         d += skip;
         n -= skip;
@@ -315,6 +387,10 @@ static int xfer_prepare(http_state *s, xfer *x)
         curl_easy_setopt(x->e, CURLOPT_SEEKFUNCTION, on_seek);
         curl_easy_setopt(x->e, CURLOPT_SEEKDATA, x);
         curl_easy_setopt(x->e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)op->len);
+    } else if (op->open_ended == (int)LSIO_OPEN_SUFFIX) {
+        char r[64];
+        snprintf(r, sizeof r, "-%" PRIu64, op->offset);
+        curl_easy_setopt(x->e, CURLOPT_RANGE, r);
     } else if (op->open_ended) {
         if (op->offset) { /* from 0: a plain GET, which also reads an empty object */
             char r[64];
@@ -329,6 +405,8 @@ static int xfer_prepare(http_state *s, xfer *x)
     lsio_buf_release(x->obuf);
     x->obuf = NULL;
     x->ocap = 0;
+    x->ostart = 0;
+    x->sfx_redo = 0;
     x->hard = 0;
     x->pos = x->got = x->sent = 0;
     x->cr_seen = 0;
@@ -373,6 +451,8 @@ static void xfer_finish(xfer *x, int status, char *msg)
         op->buf = x->obuf; /* the core takes this reference */
         x->obuf = NULL;
     }
+    if (op->open_ended == (int)LSIO_OPEN_SUFFIX && !status)
+        op->offset = x->ostart; /* where the last bytes started */
     mp_part *part = op->backend_data;
     if (part && !status) {
         snprintf(part->etag, sizeof part->etag, "%s", x->etag);
@@ -430,6 +510,14 @@ static void xfer_done(http_state *s, xfer *x, CURLcode cc)
         xfer_finish(x, 0, NULL);
         return;
     }
+    if (x->bad[0] && x->sfx_redo && x->attempts <= s->cfg.retries) {
+        op->open_ended = (int)LSIO_OPEN_FROM; /* at once, as a read from */
+        op->offset = x->sfx_from;
+        x->due = lsio_now_ns();
+        x->next = s->retry;
+        s->retry = x;
+        return;
+    }
     if (x->bad[0]) {
         snprintf(what, sizeof what, "%s", x->bad);
         retry = !x->hard;
@@ -454,6 +542,9 @@ static void xfer_done(http_state *s, xfer *x, CURLcode cc)
             xfer_finish(x, 0, NULL);
             return;
         }
+    } else if (cc == CURLE_OK && st == 416 && op->open_ended == (int)LSIO_OPEN_SUFFIX) {
+        snprintf(what, sizeof what, "offset before the start (HTTP 416: the object is empty)");
+        err = -LSIO_ERANGE;
     } else if (cc == CURLE_OK && st == 416 && op->open_ended) {
         snprintf(what, sizeof what, "offset past the end of the object (HTTP 416)");
         err = -LSIO_ERANGE;
@@ -481,7 +572,9 @@ static void xfer_done(http_state *s, xfer *x, CURLcode cc)
     }
     char *msg = NULL;
     char range[64] = "";
-    if (op->kind == LSIO_OP_READ && op->open_ended)
+    if (op->kind == LSIO_OP_READ && op->open_ended == (int)LSIO_OPEN_SUFFIX)
+        snprintf(range, sizeof range, " bytes=-%" PRIu64, op->offset);
+    else if (op->kind == LSIO_OP_READ && op->open_ended)
         snprintf(range, sizeof range, " bytes=%" PRIu64 "-", op->offset);
     else if (op->kind == LSIO_OP_READ)
         snprintf(range, sizeof range, " bytes=%" PRIu64 "-%" PRIu64, op->offset,
@@ -762,7 +855,7 @@ const lsio_backend lsio_backend_http = {
     .merge_gap = HTTP_MERGE_GAP,
     .split_bytes = HTTP_SPLIT_BYTES,
     .direct_align = 0,
-    .open_ended = 1,
+    .open_ended = LSIO_OPEN_FROM | LSIO_OPEN_SUFFIX,
 };
 
 const lsio_backend lsio_backend_s3 = {
@@ -776,5 +869,5 @@ const lsio_backend lsio_backend_s3 = {
     .merge_gap = HTTP_MERGE_GAP,
     .split_bytes = HTTP_SPLIT_BYTES,
     .direct_align = 0,
-    .open_ended = 1,
+    .open_ended = LSIO_OPEN_FROM | LSIO_OPEN_SUFFIX,
 };

@@ -55,8 +55,8 @@ static int read_one(lsio_io *io, const char *fault, int64_t off, int64_t len, in
 }
 
 /* An open-ended read of /<fault>/data.bin from off (LSIO_TO_END, no size
- * request first): the bytes to the end of the file, or an error naming the
- * URL and "bytes=<off>-". */
+ * request first; off < 0: the last -off bytes): the bytes to the end of the
+ * file, or an error naming the URL and "bytes=<off>-" ("bytes=-N"). */
 static int read_open(lsio_io *io, const char *fault, int64_t off, char *msg, size_t msgsz)
 {
     char url[256];
@@ -68,12 +68,17 @@ static int read_open(lsio_io *io, const char *fault, int64_t off, char *msg, siz
     lsio_completion c;
     CHECK_EQ(lsio_cq_wait(cq, &c, 1, 60000), 1);
     int st = c.status;
+    int64_t start = off < 0 ? FSIZE + off : off;
     if (st == 0) {
-        CHECK_EQ(c.len, FSIZE - off);
-        CHECK(!memcmp(c.data, ref + off, (size_t)(FSIZE - off)));
+        CHECK(start >= 0);
+        CHECK_EQ(c.len, FSIZE - start);
+        CHECK(!memcmp(c.data, ref + start, (size_t)(FSIZE - start)));
     } else {
         char want[64];
-        snprintf(want, sizeof want, "bytes=%" PRId64 "-", off);
+        if (off < 0)
+            snprintf(want, sizeof want, "bytes=-%" PRId64, -off);
+        else
+            snprintf(want, sizeof want, "bytes=%" PRId64 "-", off);
         CHECK(c.error != NULL);
         CHECK(strstr(c.error, url) != NULL);
         CHECK(strstr(c.error, want) != NULL || st == -LSIO_ERANGE);
@@ -109,12 +114,20 @@ static void test_open_ended(const lsio_io_opts *o)
     /* one request, no HEAD: the core does not ask for the size */
     CHECK_EQ(read_open(io, "ok/0/data.bin?oe", 0, msg, sizeof msg), 0);
     CHECK_EQ(count_of("ok/0/data.bin?oe"), 1);
+    /* a suffix: one request too, the server says where it starts */
+    CHECK_EQ(read_open(io, "ok/0/data.bin?sfx", -4321, msg, sizeof msg), 0);
+    CHECK_EQ(count_of("ok/0/data.bin?sfx"), 1);
+    CHECK_EQ(read_open(io, "ok/0/data.bin?sfxall", -FSIZE, msg, sizeof msg), 0);
+    /* a server that answers a suffix with the first bytes (s3rver): the
+     * size it gave makes a second request, from the right offset */
+    CHECK_EQ(read_open(io, "nosfx/always/data.bin?s", -4321, msg, sizeof msg), 0);
+    CHECK_EQ(count_of("nosfx/always/data.bin?s"), 2);
     const char *transient[] = {"503/2", "429/1", "500/1", "short/2", "reset/2", "badcr/1",
                                "nocr/1", "longer/1", "full/always", "slowfull/always"};
     for (size_t i = 0; i < sizeof transient / sizeof *transient; i++) {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             char f[64];
-            int64_t off = k ? 1234 : 0;
+            int64_t off = k == 2 ? -1234 : k ? 1234 : 0;
             snprintf(f, sizeof f, "%s/data.bin?open%d", transient[i], k);
             int st = read_open(io, f, off, msg, sizeof msg);
             if (st)
@@ -127,6 +140,21 @@ static void test_open_ended(const lsio_io_opts *o)
     CHECK(read_open(io, "short/always/data.bin?o", 0, msg, sizeof msg) < 0);
     CHECK(strstr(msg, "bytes=0-") && strstr(msg, "attempt"));
     CHECK_EQ(read_open(io, "ok/0/data.bin?past", FSIZE + 10, msg, sizeof msg), -LSIO_ERANGE);
+    /* a suffix longer than the object: the server sends it all; that is a
+     * slice before the start, as for a local file (and is not retried) */
+    CHECK_EQ(read_open(io, "ok/0/data.bin?before", -(FSIZE + 10), msg, sizeof msg), -LSIO_ERANGE);
+    CHECK(strstr(msg, "offset before the start (size 300000)") && strstr(msg, "bytes=-300010"));
+    CHECK_EQ(count_of("ok/0/data.bin?before"), 1);
+    CHECK_EQ(read_open(io, "full/always/data.bin?before", -(FSIZE + 10), msg, sizeof msg),
+             -LSIO_ERANGE);
+    CHECK(strstr(msg, "offset before the start (size 300000)"));
+    CHECK_EQ(read_open(io, "503/always/data.bin?s", -99, msg, sizeof msg), -LSIO_EHTTP);
+    CHECK(strstr(msg, "HTTP 503") && strstr(msg, "bytes=-99"));
+    /* no length to a suffix: the tail cannot be found, at once; from an
+     * offset the body grows to the connection's end */
+    CHECK_EQ(read_open(io, "nolen/always/data.bin?s", -99, msg, sizeof msg), -LSIO_EHTTP);
+    CHECK(strstr(msg, "without Content-Length") && strstr(msg, "1 attempt"));
+    CHECK_EQ(read_open(io, "nolen/always/data.bin?f", 777, msg, sizeof msg), 0);
     CHECK_EQ(read_open(io, "404/always/data.bin?o", 0, msg, sizeof msg), -ENOENT);
     lsio_io_close(io);
     /* a buffer pool too small for the object: -E2BIG, not a partial read */
@@ -195,6 +223,8 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof perm / sizeof *perm; i++) {
         int s = read_one(io, perm[i].f, 100, 20000, (int)(i & 1), msg, sizeof msg);
+        if (perm[i].err && s != perm[i].err)
+            fprintf(stderr, "%s: %s\n", perm[i].f, msg);
         if (perm[i].err)
             CHECK_EQ(s, perm[i].err);
         else

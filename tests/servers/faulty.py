@@ -18,6 +18,9 @@ ones are served correctly (Range supported, keep-alive). Modes:
     longer   206 with a correct Content-Range but a body one byte longer
     full     ignore Range: 200 with the whole file
     slowfull 200 with the whole file (ignores Range), sent in small pieces
+    nosfx    a suffix range "bytes=-N" answered as "bytes=0-N" (as s3rver)
+    nolen    200 with the whole file (ignores Range), no Content-Length: its
+             end is the connection's
 
 GET /_count/<path> answers how many requests <path> has had.
 """
@@ -57,7 +60,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.startswith("/_count/"):
             with LOCK:
-                n = COUNTS.get(path[len("/_count"):], 0)
+                n = COUNTS.get(self.path[len("/_count"):], 0)  # query included
             return self.send_simple(200, str(n).encode())
         with LOCK:
             COUNTS[self.path] = COUNTS.get(self.path, 0) + 1  # the query counts apart
@@ -88,9 +91,16 @@ class Handler(BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         a, b = 0, size - 1
         partial = False
-        if rng and fault not in ("full", "slowfull"):
+        if rng and fault not in ("full", "slowfull", "nolen"):
             mm = re.match(r"bytes=(\d+)-(\d*)$", rng)
-            if mm:
+            ms = re.match(r"bytes=-(\d+)$", rng)  # suffix: the last N bytes
+            if ms and fault == "nosfx":  # as s3rver: "-N" read as "0-N"
+                a, b, partial = 0, min(int(ms.group(1)), size - 1), True
+            elif ms:
+                if size == 0 or int(ms.group(1)) == 0:
+                    return self.send_simple(416, b"", [("Content-Range", "bytes */%d" % size)])
+                a, partial = max(0, size - int(ms.group(1))), True
+            elif mm:
                 a = int(mm.group(1))
                 b = min(int(mm.group(2)) if mm.group(2) else size - 1, size - 1)
                 if a >= size:
@@ -105,7 +115,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(206 if partial else 200)
         if partial and fault != "nocr":
             self.send_header("Content-Range", "bytes %d-%d/%d" % (a, b, size))
-        self.send_header("Content-Length", str(len(body)))
+        if fault == "nolen":  # the length only by closing the connection
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command == "HEAD":
             return
