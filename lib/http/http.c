@@ -136,7 +136,7 @@ static int obuf_alloc(xfer *x, size_t len, lsio_buf **out)
  * server sends the whole object when it is shorter than N (RFC 9110
  * 14.1.2), which fails as a Python-like slice before the start. A 200
  * (range ignored) needs its Content-Length to find the tail. */
-static size_t suffix_start(xfer *x, long st, uint64_t *len)
+static size_t suffix_start(xfer *x, long st, uint64_t *len) /* 1 ok, 2 drop the body, 0 stop */
 {
     lsio_op *op = x->op;
     uint64_t n = op->offset;
@@ -156,9 +156,12 @@ static size_t suffix_start(xfer *x, long st, uint64_t *len)
              * for [size - N, end). */
             x->sfx_from = x->cr_total - n;
             x->sfx_redo = 1;
-            return refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
-                             " is not the last %" PRIu64 " bytes",
-                          x->cr_start, x->cr_end, x->cr_total, n);
+            refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+                      " is not the last %" PRIu64 " bytes",
+                   x->cr_start, x->cr_end, x->cr_total, n);
+            /* a small body is read to its end and dropped, which keeps the
+             * connection for the second request; a big one is cut */
+            return x->cr_end - x->cr_start < (1u << 20) ? 2 : 0;
         }
         x->ostart = x->cr_start;
     } else if (st == 200) {
@@ -188,11 +191,14 @@ static size_t on_body_open(xfer *x, const char *d, size_t n, long st)
 {
     lsio_op *op = x->op;
     size_t taken = n; /* curl wants the whole count back */
+    if (x->sfx_redo)
+        return taken; /* dropped: a second request follows */
     if (!x->obuf && op->open_ended == (int)LSIO_OPEN_SUFFIX) {
         uint64_t len = 0;
         x->oknown = 1;
-        if (suffix_start(x, st, &len) != 1)
-            return 0;
+        size_t how = suffix_start(x, st, &len);
+        if (how != 1)
+            return how == 2 ? taken : 0;
         if (len > op->len) {
             x->hard = -E2BIG;
             return refuse(x, "%" PRIu64 " bytes exceed the buffer pool's bound (%zu)", len,

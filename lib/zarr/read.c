@@ -31,7 +31,6 @@
  * their latency; local ones only a few per thread. */
 #define OBJS_PER_THREAD_LOCAL 3
 #define OBJS_REMOTE 64
-#define REMOTE_SUBMITTERS 16
 
 typedef struct rd rd;
 typedef struct rd_obj rd_obj;
@@ -78,13 +77,6 @@ struct rd {
     pthread_cond_t cv;
     size_t inflight, live, max_live;
     int local;               /* a local backend (uring, posix) */
-    /* remote: submitter threads and their queue (under mu) */
-    pthread_t sub[16];
-    unsigned nsub;
-    pthread_cond_t qcv;
-    rd_obj **q;
-    size_t qhead, qtail, qcap;
-    int qdone;
     uint64_t units_done;
     rd_obj *free;
     atomic_int err;
@@ -529,6 +521,12 @@ static int submit_obj(rd *r, size_t i, size_t j)
     if (m->sharded) {
         rg.offset = m->index_at_start ? 0 : -(int64_t)m->index_bytes;
         rg.length = (int64_t)m->index_bytes;
+        /* An index at the end of a remote object: a suffix range ("the
+         * last N bytes", one request) instead of a size request and a
+         * read. (Locally the size is a cheap statx, and the fixed length
+         * lets the read go to caller-sized memory.) */
+        if (!m->index_at_start && !r->local)
+            rg.length = LSIO_TO_END;
         rg.user_data = (uint64_t)((uintptr_t)o | 1);
     } else {
         rg.user_data = (uint64_t)(uintptr_t)&o->units[0];
@@ -553,64 +551,8 @@ static int submit_obj(rd *r, size_t i, size_t j)
         }
     }
     o->rg = rg;
-    if (r->nsub && rg.offset < 0) {
-        /* Reading from the end needs the object's size first (a HEAD,
-         * made in the submitting thread): submitter threads do that, so
-         * that many run at once. */
-        pthread_mutex_lock(&r->mu);
-        r->q[r->qtail++ % r->qcap] = o;
-        pthread_cond_signal(&r->qcv);
-        pthread_mutex_unlock(&r->mu);
-        return 0;
-    }
     obj_issue(r, o);
     return 0;
-}
-
-/* Remote stores: submitter threads take objects whose reads need a size
- * request first (shard indexes at the end; lsio_get_ranges makes that
- * request in the calling thread). */
-static void *submitter_main(void *arg)
-{
-    rd *r = arg;
-    pthread_mutex_lock(&r->mu);
-    for (;;) {
-        while (r->qhead == r->qtail && !r->qdone)
-            pthread_cond_wait(&r->qcv, &r->mu);
-        if (r->qhead == r->qtail)
-            break;
-        rd_obj *o = r->q[r->qhead++ % r->qcap];
-        pthread_mutex_unlock(&r->mu);
-        obj_issue(r, o);
-        pthread_mutex_lock(&r->mu);
-    }
-    pthread_mutex_unlock(&r->mu);
-    return NULL;
-}
-
-static void submitters_start(rd *r)
-{
-    r->qcap = r->max_live + 1;
-    if (!(r->q = malloc(r->qcap * sizeof *r->q)))
-        return;
-    pthread_cond_init(&r->qcv, NULL);
-    while (r->nsub < REMOTE_SUBMITTERS &&
-           pthread_create(&r->sub[r->nsub], NULL, submitter_main, r) == 0)
-        r->nsub++;
-}
-
-static void submitters_stop(rd *r)
-{
-    if (!r->q)
-        return;
-    pthread_mutex_lock(&r->mu);
-    r->qdone = 1;
-    pthread_cond_broadcast(&r->qcv);
-    pthread_mutex_unlock(&r->mu);
-    for (unsigned i = 0; i < r->nsub; i++)
-        pthread_join(r->sub[i], NULL);
-    pthread_cond_destroy(&r->qcv);
-    free(r->q);
 }
 
 typedef struct progress {
@@ -649,8 +591,6 @@ static int run(rd *r, const progress *pg)
     lsio_cq_set_callback(r->cq, on_complete, r);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    if (!r->local && m->sharded && !m->index_at_start && r->nkeys > 1)
-        submitters_start(r); /* only reads from the end need them */
     uint64_t last = 0;
     for (size_t i = 0; i < r->nkeys && !atomic_load(&r->err);) {
         size_t j = i + 1;
@@ -683,7 +623,6 @@ static int run(rd *r, const progress *pg)
         pthread_cond_wait(&r->cv, &r->mu);
     }
     pthread_mutex_unlock(&r->mu);
-    submitters_stop(r);
     lsio_taskgroup_wait(r->tg);
     if (pg && pg->fn && !atomic_load(&r->err))
         pg->fn(pg->ctx, r->nkeys, r->nkeys);

@@ -18,6 +18,8 @@ ones are served correctly (Range supported, keep-alive). Modes:
     longer   206 with a correct Content-Range but a body one byte longer
     full     ignore Range: 200 with the whole file
     slowfull 200 with the whole file (ignores Range), sent in small pieces
+    lat<ms>  served correctly after <ms> milliseconds (default 20): a
+             distant store (benchmarks)
     nosfx    a suffix range "bytes=-N" answered as "bytes=0-N" (as s3rver)
     nolen    200 with the whole file (ignores Range), no Content-Length: its
              end is the connection's
@@ -79,6 +81,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault in ("500", "503", "429", "404"):
             return self.send_simple(int(fault), b"<Error>injected</Error>",
                                     [("Retry-After", "0")] if fault == "429" else [])
+        if fault.startswith("lat"):  # lat<ms>: a store this far away, then ok
+            time.sleep(int(fault[3:] or 20) / 1000.0)
+            fault = "ok"
         if fault == "stall":
             time.sleep(8)
             self.close_connection = True
@@ -137,6 +142,7 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # 32 connections at once: no SYN dropped (1 s resend)
 
     def handle_error(self, request, client_address):
         pass  # clients that hang up (resets, aborted transfers) are expected
