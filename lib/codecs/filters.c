@@ -548,8 +548,8 @@ static codec_kind shuffle_kind(const lsio_codec *c, const lsio_chunk_spec *s)
     return c->p.elementsize <= 1 ? CODEC_VIEW : CODEC_OOP;
 }
 
-/* Byte j of element i sits at j * count + i once shuffled; bytes after the
- * last whole element stay where they are. */
+/* Byte j of element i sits at j * count + i once shuffled (len a multiple
+ * of es: shuffle_whole checks). */
 static void shuffle_bytes(uint8_t *d, const uint8_t *s, size_t len, unsigned es, int unshuffle)
 {
     size_t count = len / es;
@@ -560,7 +560,16 @@ static void shuffle_bytes(uint8_t *d, const uint8_t *s, size_t len, unsigned es,
             else
                 d[j * count + i] = s[i * es + j];
         }
-    memcpy(d + count * es, s + count * es, len - count * es);
+}
+
+/* numcodecs refuses a buffer that is not whole elements: so do we (such a
+ * chunk was not written by it, and a partial element has no meaning). */
+static int shuffle_whole(const lsio_codec *c, size_t len)
+{
+    if (len % c->p.elementsize)
+        return lsio_error(-LSIO_ESIZE, "%s: %zu bytes are not whole %u-byte elements", c->name,
+                          len, c->p.elementsize);
+    return 0;
 }
 
 static int shuffle_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
@@ -570,6 +579,9 @@ static int shuffle_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const v
         return identity_dec(c, spec, src, srclen, dst, dstcap, outlen);
     if (srclen > dstcap)
         return codec_too_big(c, dstcap);
+    int rc = shuffle_whole(c, srclen);
+    if (rc < 0)
+        return rc;
     shuffle_bytes(dst, src, srclen, c->p.elementsize, 1);
     *outlen = srclen;
     return 0;
@@ -579,6 +591,9 @@ static int shuffle_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const v
                        size_t srclen, void **dst, size_t *dstlen)
 {
     (void)spec;
+    int rc = c->p.elementsize <= 1 ? 0 : shuffle_whole(c, srclen);
+    if (rc < 0)
+        return rc;
     uint8_t *out = malloc(srclen ? srclen : 1);
     if (!out)
         return -ENOMEM;

@@ -187,6 +187,15 @@ static void lossy(void)
     lsio_chain_destroy(ch);
 }
 
+/* shuffle of n dtype elements leaves a partial element of elementsize */
+static int partial_elements(const char *json, const char *dtype, size_t n)
+{
+    lsio_chunk_spec spec = spec1(dtype, n);
+    const char *es = strstr(json, "\"elementsize\":");
+    unsigned e = es ? (unsigned)atoi(es + 14) : 4;
+    return e > 1 && (n * spec.dtype.size) % e != 0;
+}
+
 int main(void)
 {
     for (size_t c = 0; c < sizeof bb / sizeof bb[0]; c++)
@@ -197,6 +206,8 @@ int main(void)
                     continue;
                 if ((sizes[s] > 10000 && d % 5 != 0) || (sizes[s] > 1000 && d % 2 != 0))
                     continue;
+                if (!strcmp(bb[c].name, "shuffle") && partial_elements(bb[c].json, dtypes[d], sizes[s]))
+                    continue; /* refused, as numcodecs does (test_codecs.py checks) */
                 roundtrip(bb[c].name, bb[c].json, dtypes[d], sizes[s]);
             }
     filters();
