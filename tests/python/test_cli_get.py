@@ -150,3 +150,37 @@ def test_strings_fixed_and_vlen(lsio_zarr, work_dir):
         assert r.returncode == 0, r.stderr
         got = np.load(work_dir / "s.npy")
         assert got.dtype == np.dtype("<U5") and np.array_equal(got, s), (name, got)
+
+
+@pytest.fixture
+def big(work_dir):
+    """(600, 256, 256) int32 = 150 MiB, chunks (7, 256, 256), no compressor:
+    several 64 MiB slabs of `lsio get` (252 + 252 + 96 rows), so the writer
+    thread writes one while the next is read."""
+    import zarr
+    path = work_dir / "big.zarr"
+    z = zarr.open_array(str(path), mode="w", shape=(600, 256, 256), chunks=(7, 256, 256),
+                        dtype="<i4", compressor=None)
+    data = np.arange(600 * 256 * 256, dtype="<i4").reshape(600, 256, 256)
+    data[::37] *= -3
+    z[...] = data
+    return path, data
+
+
+@pytest.mark.parametrize("sel,index", [("...", np.s_[...]), ("::-1,5,:", np.s_[::-1, 5, :]),
+                                       ("3:590:2", np.s_[3:590:2])])
+def test_many_slabs(big, lsio_zarr, work_dir, sel, index):
+    path, data = big
+    out = work_dir / "o.npy"
+    r = lsio_zarr("get", path, "--select", sel, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.load(out, mmap_mode="r"), data[index])
+
+
+def test_many_slabs_write_error(big, lsio_zarr):
+    """A write that fails (a full device) is an error naming the output, not
+    a hang of the reader waiting for the writer thread."""
+    path, _ = big
+    r = lsio_zarr("get", path, "-o", "/dev/full")
+    assert r.returncode != 0
+    assert "/dev/full" in r.stderr and "No space left" in r.stderr
