@@ -48,6 +48,7 @@ typedef struct codec_params {
     int order_f;               /* transpose: "F" (reverse the axes) */        /* transpose: encoded axis i = decoded axis order[i] */
     lsio_dtype dtype, astype;  /* delta, fixedscaleoffset, astype (decode / encode side) */
     double scale, offset;      /* fixedscaleoffset */
+    void *ext;                 /* sharding_indexed: its parsed configuration */
 } codec_params;
 
 struct lsio_codec {
@@ -76,6 +77,8 @@ struct codec_ops {
     /* Encode into a malloc'd buffer. */
     int (*encode)(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
                   size_t srclen, void **dst, size_t *dstlen);
+    /* Free what init allocated (NULL: nothing). */
+    void (*fini)(lsio_codec *c);
 };
 
 /* Codec tables, one per source file. */
@@ -83,7 +86,7 @@ extern const codec_ops codec_bytes_ops, codec_transpose_ops, codec_crc32c_ops,
     codec_blosc_ops, codec_zstd_ops, codec_lz4_ops, codec_gzip_ops, codec_zlib_ops,
     codec_bz2_ops, codec_lzma_ops, codec_shuffle_ops, codec_delta_ops,
     codec_fixedscaleoffset_ops, codec_bitround_ops, codec_astype_ops,
-    codec_vlen_utf8_ops, codec_crc32_ops, codec_adler32_ops;
+    codec_vlen_utf8_ops, codec_crc32_ops, codec_adler32_ops, codec_sharding_ops;
 
 /* Per-thread state: two scratch buffers for the chain and the reusable
  * decompression contexts. Freed when the thread exits. */

@@ -42,6 +42,7 @@ static const struct {
     {"bitround", &codec_bitround_ops},
     {"astype", &codec_astype_ops},
     {"vlen-utf8", &codec_vlen_utf8_ops},
+    {"sharding_indexed", &codec_sharding_ops},
 };
 
 static const codec_ops *lookup(const char *name)
@@ -58,7 +59,7 @@ static int is_v3_name(const char *name)
 {
     return !strncmp(name, "numcodecs.", 10) || !strcmp(name, "bytes") ||
            !strcmp(name, "transpose") || !strcmp(name, "crc32c") ||
-           !strcmp(name, "endian");
+           !strcmp(name, "endian") || !strcmp(name, "sharding_indexed");
 }
 
 int lsio_codec_create(lsio_codec **out, const char *name, const char *json_config)
@@ -90,6 +91,8 @@ int lsio_codec_create(lsio_codec **out, const char *name, const char *json_confi
     int rc = ops->init ? ops->init(c, cfg) : 0;
     cJSON_Delete(cfg);
     if (rc < 0) {
+        if (ops->fini)
+            ops->fini(c);
         free(c);
         return rc;
     }
@@ -99,8 +102,11 @@ int lsio_codec_create(lsio_codec **out, const char *name, const char *json_confi
 
 void lsio_codec_destroy(lsio_codec *c)
 {
-    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
+        if (c->ops->fini)
+            c->ops->fini(c);
         free(c);
+    }
 }
 
 const char *lsio_codec_name(const lsio_codec *c) { return c ? c->name : ""; }

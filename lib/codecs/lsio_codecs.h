@@ -86,6 +86,11 @@ typedef struct lsio_chunk_spec {
     uint64_t shape[32];
     lsio_dtype dtype;
     int fortran_order; /* v2 order "F": the chunk's bytes are in F order */
+    /* One element (dtype.size bytes, native order) that a missing part of
+     * the chunk reads as; NULL: zero bytes. Only sharding_indexed uses it
+     * (for inner chunks a shard does not store); it must outlive every
+     * chain made with this spec (Zarr: the array's metadata). */
+    const void *fill;
 } lsio_chunk_spec;
 
 typedef struct lsio_chain lsio_chain;
@@ -145,6 +150,17 @@ int lsio_chain_decode_strings(const lsio_chain *ch, const void *src, size_t srcl
                               uint64_t **offsets, uint8_t **data, size_t *datalen);
 int lsio_chain_encode_strings(const lsio_chain *ch, const uint64_t *offsets, const void *data,
                               void **dst, size_t *dstlen);
+
+/* Sharding (Zarr v3 sharding_indexed, also a codec of its own above for
+ * shards inside shards): a decoded shard index is n × (offset, nbytes)
+ * uint64 pairs, both LSIO_SHARD_MISSING for an inner chunk not stored.
+ * lsio_shard_index_check returns 0 when every stored entry lies inside a
+ * blob of blob_size bytes (0: size not known, only overflow checked), else
+ * -LSIO_EFORMAT with *bad set to the first wrong entry and no message (the
+ * caller names the shard). */
+#define LSIO_SHARD_MISSING UINT64_MAX
+int lsio_shard_index_check(const uint64_t *entries, uint64_t n, uint64_t blob_size,
+                           uint64_t *bad);
 
 /* CRC-32C (Castagnoli) of a buffer, as Zarr v3's crc32c codec and the shard
  * index use it (ISA-L). */

@@ -339,6 +339,7 @@ static int finish_chain(zarr_meta *m, lsio_codec **c, size_t n, const char *name
     memcpy(spec.shape, m->chunks, sizeof(uint64_t) * m->ndim);
     spec.dtype = m->dtype;
     spec.fortran_order = m->fortran_order;
+    spec.fill = m->fill; /* what a nested shard's missing inner chunks read as */
     int rc = lsio_chain_create(&m->chain, c, n, &spec);
     if (rc < 0)
         return zarr_wrap(rc, "array %s: codecs", name);
@@ -568,12 +569,15 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
         return zarr_wrap(rc, "array %s: shard index codecs", name);
     m->index_bytes = (size_t)m->n_inner * 16 + extra;
     const cJSON *inner = obj(cfg, "codecs");
+    /* an inner sharding_indexed (shards of shards) is a codec of the inner
+     * chain: the reader's inner chunks are then the nested shards, each
+     * decoded whole by lib/codecs/sharding.c */
     if ((rc = v3_codecs(inner, c, cap, nc, name)) < 0)
         return rc;
-    for (size_t i = 0; i < *nc; i++)
+    for (size_t i = 0; i + 1 < *nc; i++)
         if (!strcmp(lsio_codec_name(c[i]), "sharding_indexed"))
-            return lsio_error(-LSIO_EUNSUPPORTED, "array %s: codec \"sharding_indexed\" nested",
-                              name);
+            return lsio_error(-LSIO_EUNSUPPORTED,
+                              "array %s: codecs after a nested \"sharding_indexed\"", name);
     return 0;
 }
 

@@ -4,7 +4,8 @@
  * crc32c), both all-ones for an inner chunk that is not stored. Decoding
  * checks the checksum (through the chain) and that each stored inner chunk
  * lies inside the shard, so a corrupt index cannot send a read astray.
- * Kept apart (and free of IO) so that it can be fuzzed.
+ * The entry check is shared with the sharding_indexed codec (lib/codecs,
+ * shards inside shards). Kept apart (and free of IO) so that it can be fuzzed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,17 +17,12 @@
 int zarr_shard_index_check(const uint64_t *e, uint64_t n_inner, uint64_t shard_size,
                            const char *key)
 {
-    for (uint64_t i = 0; i < n_inner; i++) {
-        uint64_t off = e[2 * i], len = e[2 * i + 1];
-        if (off == ZARR_SHARD_MISSING && len == ZARR_SHARD_MISSING)
-            continue;
-        if (off == ZARR_SHARD_MISSING || len == ZARR_SHARD_MISSING || len > INT64_MAX ||
-            off > INT64_MAX || off + len < off || (shard_size && off + len > shard_size))
-            return lsio_error(-LSIO_EFORMAT,
-                              "shard %s: index entry %" PRIu64 " (offset %" PRIu64
-                              ", %" PRIu64 " bytes) outside the shard",
-                              key, i, off, len);
-    }
+    uint64_t i;
+    if (lsio_shard_index_check(e, n_inner, shard_size, &i) < 0)
+        return lsio_error(-LSIO_EFORMAT,
+                          "shard %s: index entry %" PRIu64 " (offset %" PRIu64
+                          ", %" PRIu64 " bytes) outside the shard",
+                          key, i, e[2 * i], e[2 * i + 1]);
     return 0;
 }
 

@@ -1,0 +1,238 @@
+/*
+ * test_sharding.c — the sharding_indexed codec (shards inside shards):
+ * a shard assembled byte by byte here decodes to the values the spec says
+ * (missing inner chunks as the fill value); encode → decode round trips
+ * over index at the start and the end, contiguous and strided inner
+ * chunks, a shard inside a shard inside a shard, and a compressor after
+ * the codec; all-fill inner chunks are left out of the index; errors (a
+ * short blob, a crc mismatch, an entry outside the blob, an inner chunk of
+ * the wrong size, a shape that is not a multiple, bad configurations) name
+ * the codec and never write past dst.
+ */
+#include "codec_test.h"
+
+static const char *const SHARD2 =
+    "{\"chunk_shape\":[2,3],\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":"
+    "\"little\"}},{\"name\":\"zstd\",\"configuration\":{\"level\":1}}],\"index_codecs\":"
+    "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}],"
+    "\"index_location\":\"%s\"}";
+
+static lsio_chunk_spec spec2(const char *dt, uint64_t a, uint64_t b, const void *fv)
+{
+    lsio_chunk_spec s = spec1(dt, a);
+    s.ndim = 2;
+    s.shape[1] = b;
+    s.fill = fv;
+    return s;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* decode with a canary after dst; returns the codec's result */
+static int dec_guarded(lsio_chain *ch, const void *src, size_t n, void *dst, size_t dn)
+{
+    uint8_t *g = malloc(dn + 64);
+    memset(g, 0xA5, dn + 64);
+    int rc = lsio_chain_decode(ch, src, n, g, dn);
+    for (size_t i = dn; i < dn + 64; i++)
+        CHECK_EQ(g[i], 0xA5);
+    if (rc == 0)
+        memcpy(dst, g, dn);
+    free(g);
+    return rc;
+}
+
+/* A shard written by hand: u1, shard 6, inner 2, bytes only, index at the
+ * end without a checksum; inner 0 missing, 1 at offset 2, 2 at offset 0. */
+static void by_hand(void)
+{
+    uint8_t blob[4 + 48] = {7, 8, 5, 6};
+    put64(blob + 4, LSIO_SHARD_MISSING);
+    put64(blob + 12, LSIO_SHARD_MISSING);
+    put64(blob + 20, 2);
+    put64(blob + 28, 2);
+    put64(blob + 36, 0);
+    put64(blob + 44, 2);
+    lsio_codec *c = mk_codec("sharding_indexed", "{\"chunk_shape\":[2],\"codecs\":[{\"name\":"
+                                                 "\"bytes\"}],\"index_codecs\":[{\"name\":"
+                                                 "\"bytes\",\"configuration\":{\"endian\":"
+                                                 "\"little\"}}]}");
+    uint8_t fv = 9, out[6];
+    lsio_chunk_spec s = spec1("|u1", 6);
+    s.fill = &fv;
+    lsio_chain *ch = NULL;
+    CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
+    CHECK_OK(dec_guarded(ch, blob, sizeof blob, out, 6));
+    static const uint8_t want[6] = {9, 9, 5, 6, 7, 8};
+    CHECK(memcmp(out, want, 6) == 0);
+    /* no fill given: zeros */
+    lsio_chain_destroy(ch);
+    s.fill = NULL;
+    CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
+    CHECK_OK(dec_guarded(ch, blob, sizeof blob, out, 6));
+    CHECK(out[0] == 0 && out[1] == 0 && out[2] == 5);
+    /* an entry outside the blob */
+    put64(blob + 20, 51);
+    CHECK_EQ(dec_guarded(ch, blob, sizeof blob, out, 6), -LSIO_EFORMAT);
+    CHECK(strstr(lsio_last_error(), "sharding_indexed") && strstr(lsio_last_error(), "outside"));
+    put64(blob + 20, 2);
+    /* an inner chunk of the wrong size */
+    put64(blob + 28, 3);
+    CHECK_EQ(dec_guarded(ch, blob, sizeof blob, out, 6), -LSIO_ESIZE);
+    CHECK(strstr(lsio_last_error(), "inner chunk 1"));
+    put64(blob + 28, 2);
+    /* half-missing entry */
+    put64(blob + 4, 0);
+    CHECK_EQ(dec_guarded(ch, blob, sizeof blob, out, 6), -LSIO_EFORMAT);
+    /* a blob too short for its index */
+    CHECK_EQ(dec_guarded(ch, blob, 40, out, 6), -LSIO_EFORMAT);
+    CHECK(strstr(lsio_last_error(), "sharding_indexed") && strstr(lsio_last_error(), "index"));
+    lsio_chain_destroy(ch);
+    /* the shard's shape is not a multiple of chunk_shape */
+    s = spec1("|u1", 5);
+    CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
+    CHECK_EQ(dec_guarded(ch, blob, sizeof blob, out, 5), -LSIO_EFORMAT);
+    CHECK(strstr(lsio_last_error(), "multiple"));
+    lsio_chain_destroy(ch);
+    lsio_codec_destroy(c);
+}
+
+/* 2-D u2, shard 8×6, inner 2×3: round trip, index both places */
+static void round_trip_2d(void)
+{
+    for (int at = 0; at < 2; at++) {
+        char cfg[512];
+        snprintf(cfg, sizeof cfg, SHARD2, at ? "start" : "end");
+        lsio_codec *c = mk_codec("sharding_indexed", cfg);
+        uint16_t fv = 7, src[48], out[48];
+        for (int i = 0; i < 48; i++)
+            src[i] = (uint16_t)(i * 31 + 1);
+        for (int r = 2; r < 4; r++) /* inner chunk (1,1) all fill */
+            for (int k = 3; k < 6; k++)
+                src[r * 6 + k] = fv;
+        lsio_chunk_spec s = spec2("<u2", 8, 6, &fv);
+        lsio_chain *ch = NULL;
+        CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
+        void *enc;
+        size_t n;
+        CHECK_OK(lsio_chain_encode(ch, src, sizeof src, &enc, &n));
+        const uint8_t *ix = (const uint8_t *)enc + (at ? 0 : n - (8 * 16 + 4));
+        CHECK_EQ(lsio_crc32c(ix, 8 * 16), (uint32_t)le64(ix + 8 * 16) & 0xffffffffu);
+        CHECK_EQ(le64(ix + 3 * 16), LSIO_SHARD_MISSING); /* (1,1) left out */
+        CHECK(le64(ix + 0) != LSIO_SHARD_MISSING);
+        if (at)
+            CHECK_EQ(le64(ix), 8 * 16 + 4);
+        memset(out, 0, sizeof out);
+        CHECK_OK(dec_guarded(ch, enc, n, out, sizeof out));
+        CHECK(memcmp(src, out, sizeof src) == 0);
+        /* crc mismatch */
+        uint8_t *bad = malloc(n);
+        memcpy(bad, enc, n);
+        bad[(at ? 0 : n - 8 * 16 - 4) + 17] ^= 1;
+        CHECK(dec_guarded(ch, bad, n, out, sizeof out) < 0);
+        CHECK(strstr(lsio_last_error(), "sharding_indexed") && strstr(lsio_last_error(), "index"));
+        /* dst too small */
+        CHECK(lsio_chain_decode(ch, enc, n, out, sizeof out - 2) < 0);
+        free(bad);
+        free(enc);
+        lsio_chain_destroy(ch);
+        lsio_codec_destroy(c);
+    }
+}
+
+/* f4 16×8 as a shard of 8×8 shards of 2×2 chunks (gzip), the whole chain
+ * with a transpose before it (the codec then decodes into the chain's
+ * scratch), and a contiguous layout (inner 1×8). */
+static void nested(void)
+{
+    const char *cfg =
+        "{\"chunk_shape\":[8,8],\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":"
+        "{\"chunk_shape\":[2,2],\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":"
+        "\"big\"}},{\"name\":\"gzip\",\"configuration\":{\"level\":1}}],\"index_codecs\":["
+        "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}],"
+        "\"index_location\":\"start\"}}],\"index_codecs\":[{\"name\":\"bytes\","
+        "\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}]}";
+    const char *contig = "{\"chunk_shape\":[1,8],\"codecs\":[{\"name\":\"bytes\"}]}";
+    for (int v = 0; v < 2; v++) {
+        lsio_codec *cs[2] = {mk_codec("transpose", "{\"order\":[1,0]}"),
+                             mk_codec("sharding_indexed", v ? contig : cfg)};
+        float fv = -1.5f, src[128], out[128];
+        for (int i = 0; i < 128; i++)
+            src[i] = (i / 8) % 3 == 1 ? fv : (float)i * 0.25f;
+        lsio_chunk_spec s = spec2("<f4", 16, 8, &fv);
+        for (int ncod = 1; ncod <= 2; ncod++) {
+            lsio_chain *ch = NULL;
+            CHECK_OK(lsio_chain_create(&ch, cs + 2 - ncod, (size_t)ncod, &s));
+            void *enc;
+            size_t n;
+            CHECK_OK(lsio_chain_encode(ch, src, sizeof src, &enc, &n));
+            CHECK_OK(dec_guarded(ch, enc, n, out, sizeof out));
+            CHECK(memcmp(src, out, sizeof src) == 0);
+            /* truncated: an error, never a crash */
+            for (size_t cut = 1; cut < n; cut += n / 7 + 1)
+                CHECK(lsio_chain_decode(ch, enc, n - cut, out, sizeof out) < 0);
+            free(enc);
+            lsio_chain_destroy(ch);
+        }
+        char *js = lsio_codec_config_json(cs[1]);
+        CHECK(js && strstr(js, "\"chunk_shape\"") && strstr(js, "\"index_location\":\"end\""));
+        if (!v)
+            CHECK(strstr(js, "\"index_location\":\"start\"") && strstr(js, "gzip"));
+        free(js);
+        lsio_codec_destroy(cs[0]);
+        lsio_codec_destroy(cs[1]);
+    }
+}
+
+static void bad_configs(void)
+{
+    static const char *const bad[] = {
+        "{}",
+        "{\"chunk_shape\":[0],\"codecs\":[]}",
+        "{\"chunk_shape\":[2.5],\"codecs\":[]}",
+        "{\"chunk_shape\":[2]}",
+        "{\"chunk_shape\":[2],\"codecs\":[{\"name\":\"nope\"}]}",
+        "{\"chunk_shape\":[2],\"codecs\":[],\"index_location\":\"middle\"}",
+        "{\"chunk_shape\":[2],\"codecs\":[],\"index_codecs\":[{\"name\":\"zstd\"}]}",
+        "{\"chunk_shape\":[2],\"codecs\":[{}]}",
+        "{\"chunk_shape\":[2],\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":"
+        "{\"chunk_shape\":[1],\"codecs\":[]}},{\"name\":\"zstd\"}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lsio_codec *c = NULL;
+        CHECK(lsio_codec_create(&c, "sharding_indexed", bad[i]) < 0);
+        CHECK(c == NULL);
+        CHECK(strstr(lsio_last_error(), "sharding_indexed") != NULL);
+    }
+    /* 2-D config on a 1-D shard */
+    lsio_codec *c = mk_codec("sharding_indexed", "{\"chunk_shape\":[2,2],\"codecs\":[]}");
+    lsio_chunk_spec s = spec1("<i4", 4);
+    lsio_chain *ch = NULL;
+    CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
+    int32_t out[4];
+    CHECK_EQ(lsio_chain_decode(ch, "0123456789012345678901234567890123456789012345678901234567890123456789", 70, out, sizeof out), -LSIO_EFORMAT);
+    lsio_chain_destroy(ch);
+    lsio_codec_destroy(c);
+}
+
+int main(void)
+{
+    by_hand();
+    round_trip_2d();
+    nested();
+    bad_configs();
+    printf("ok\n");
+    return 0;
+}
