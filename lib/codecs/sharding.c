@@ -50,12 +50,15 @@ typedef struct shard_cfg {
     int at_start;
 } shard_cfg;
 
-/* Record "sharding_indexed: <what>: <the last message>" and return rc. */
+/* Record "sharding_indexed: <what> <i>: <the last message>" (i ==
+ * UINT64_MAX: no number) and return rc. */
 static int wrap(int rc, const lsio_codec *c, const char *what, uint64_t i)
 {
-    char msg[1024];
+    char msg[1024], num[24] = "";
     const char *last = lsio_last_error();
-    snprintf(msg, sizeof msg, "%s: %s %" PRIu64 ": %s", c->name, what, i,
+    if (i != UINT64_MAX)
+        snprintf(num, sizeof num, " %" PRIu64, i);
+    snprintf(msg, sizeof msg, "%s: %s%s: %s", c->name, what, num,
              last && *last ? last : lsio_strerror(rc));
     return lsio_error_set(rc, msg);
 }
@@ -240,7 +243,7 @@ static int layout_make(const lsio_codec *c, const lsio_chunk_spec *spec, layout 
     memcpy(is.shape, s->chunk, sizeof(uint64_t) * L->nd);
     int rc = lsio_chain_create(&L->inner, s->inner, s->ninner, &is);
     if (rc < 0)
-        return wrap(rc, c, "codecs", 0);
+        return wrap(rc, c, "codecs", UINT64_MAX);
     lsio_chunk_spec xs;
     memset(&xs, 0, sizeof xs);
     xs.ndim = L->nd + 1;
@@ -248,7 +251,7 @@ static int layout_make(const lsio_codec *c, const lsio_chunk_spec *spec, layout 
     xs.shape[L->nd] = 2;
     xs.dtype = (lsio_dtype){LSIO_DT_UINT, 8, 0};
     if ((rc = lsio_chain_create(&L->index, s->index, s->nindex, &xs)) < 0)
-        return wrap(rc, c, "index_codecs", 0);
+        return wrap(rc, c, "index_codecs", UINT64_MAX);
     return 0;
 }
 
@@ -383,7 +386,7 @@ static int sharding_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const 
     rc = lsio_chain_decode(L.index, blob + (s->at_start ? 0 : srclen - L.index_bytes),
                            L.index_bytes, e, (size_t)L.n * 16);
     if (rc < 0) {
-        rc = wrap(rc, c, "index of inner chunks", L.n);
+        rc = wrap(rc, c, "index", UINT64_MAX);
         goto out;
     }
     uint64_t bad;
@@ -504,7 +507,7 @@ static int sharding_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const 
     void *ix;
     size_t nx;
     if ((rc = lsio_chain_encode(L.index, e, (size_t)L.n * 16, &ix, &nx)) < 0) {
-        rc = wrap(rc, c, "index of inner chunks", L.n);
+        rc = wrap(rc, c, "index", UINT64_MAX);
         goto out;
     }
     if (nx != L.index_bytes)
