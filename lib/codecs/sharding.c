@@ -165,6 +165,7 @@ static cJSON *list_json(lsio_codec *const *l, size_t n)
         char *js = lsio_codec_config_json(l[i]);
         cJSON *cf = js ? cJSON_Parse(js) : NULL;
         free(js);
+        cJSON_DeleteItemFromObjectCaseSensitive(cf, "id"); /* v3 spelling: no numcodecs id */
         if (e) {
             cJSON_AddStringToObject(e, "name", l[i]->name);
             if (cf)
