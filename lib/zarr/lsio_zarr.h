@@ -126,6 +126,23 @@ int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, siz
 int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
                         void *const *outs, const size_t *out_bytes);
 
+/* lsio_zarr_read_many with every range it reads (chunks, shard indexes and
+ * the inner chunks read after them) in IO group io_group of the array's io
+ * handle (see lsio_io.h): a read in group n+1 submitted while one in group
+ * n runs waits in the IO layer until group n has nothing queued or in
+ * flight, so a prefetch can queue behind the read the caller needs now.
+ * Groups belong to the io handle (shared by every array opened with
+ * opts.io_handle; an array that opened its own io has its own groups);
+ * callers should use non-decreasing ids per handle: a lower group
+ * submitted later takes over what has not started yet. The order is of
+ * what is queued: while group n waits between its own submissions (its
+ * in-flight budget, or a shard's inner chunks after its index), a queued
+ * group n+1 may start. Each read keeps its own in-flight budget, so a read
+ * waiting behind a lower group holds nothing that group needs (no
+ * deadlock). lsio_zarr_read_many and every other read use group 0. */
+int lsio_zarr_read_many_group(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
+                              void *const *outs, const size_t *out_bytes, uint32_t io_group);
+
 /* Stream the selected elements chunk by chunk: fn(ctx, elems, n) gets the
  * selected elements of one chunk, packed (native order, in no set order
  * across chunks), on a pool thread; calls run concurrently. fn returns 0 or

@@ -77,6 +77,7 @@ struct rd {
     pthread_cond_t cv;
     size_t inflight, live, max_live;
     int local;               /* a local backend (uring, posix) */
+    uint32_t group;          /* IO group of every range of this read */
     uint64_t units_done;
     rd_obj *free;
     atomic_int err;
@@ -392,7 +393,7 @@ static void index_task(void *arg)
     }
     free(e);
     e = NULL;
-    if (nr && (rc = lsio_get_ranges(r->a->io, r->cq, o->loc, rg, nr, 0)) < 0) {
+    if (nr && (rc = lsio_get_ranges(r->a->io, r->cq, o->loc, rg, nr, r->group)) < 0) {
         fail(r, rc, "array %s shard %s: %s", r->a->url, o->key, lsio_last_error());
         for (size_t i = 0; i < nr; i++)
             unit_finish((rd_unit *)(uintptr_t)rg[i].user_data);
@@ -471,7 +472,7 @@ static void obj_free_all(rd *r)
 /* Hand o's read (o->rg) to the IO layer. */
 static void obj_issue(rd *r, rd_obj *o)
 {
-    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &o->rg, 1, 0);
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &o->rg, 1, r->group);
     if (rc < 0) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lsio_last_error());
@@ -657,8 +658,8 @@ static int check_sel(const lsio_zarr_array *a, const lsio_selection *s)
     return 0;
 }
 
-int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
-                        void *const *outs, const size_t *out_bytes)
+int lsio_zarr_read_many_group(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
+                              void *const *outs, const size_t *out_bytes, uint32_t io_group)
 {
     if (!a || (n && (!sels || !outs || !out_bytes)))
         return lsio_error(-EINVAL, "lsio_zarr_read: NULL argument");
@@ -684,10 +685,17 @@ int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n
     r->sels = sels;
     r->nsel = n;
     r->outs = outs;
+    r->group = io_group;
     int rc = run(r, NULL);
     free(r->keys);
     free(r);
     return rc;
+}
+
+int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
+                        void *const *outs, const size_t *out_bytes)
+{
+    return lsio_zarr_read_many_group(a, sels, n, outs, out_bytes, 0);
 }
 
 int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, size_t out_bytes)
