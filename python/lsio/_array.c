@@ -296,10 +296,16 @@ static int shared_outputs(LsioArray *s, const lsio_selection *sels, Py_ssize_t n
 
 static PyObject *array_read_many(LsioArray *s, PyObject *args, PyObject *kwargs)
 {
-    static char *kw[] = {"selections", "outs", NULL};
+    static char *kw[] = {"selections", "outs", "io_group", NULL};
     PyObject *keys, *outs_arg = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:read_many", kw, &keys, &outs_arg))
+    unsigned long long io_group = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$K:read_many", kw, &keys, &outs_arg,
+                                     &io_group))
         return NULL;
+    if (io_group > UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "read_many: io_group must be below 2**32");
+        return NULL;
+    }
     if (enter(s) < 0)
         return NULL;
     PyObject *seq = NULL, *oseq = NULL, *result = NULL;
@@ -357,7 +363,7 @@ static PyObject *array_read_many(LsioArray *s, PyObject *args, PyObject *kwargs)
     } else if (nlive > 0) {
         int rc;
         Py_BEGIN_ALLOW_THREADS
-        rc = lsio_zarr_read_many(s->a, live, nlive, ptrs, sizes);
+        rc = lsio_zarr_read_many_group(s->a, live, nlive, ptrs, sizes, (uint32_t)io_group);
         Py_END_ALLOW_THREADS
         if (rc < 0) {
             lsio_py_raise(rc, PyUnicode_AsUTF8(s->url));
@@ -658,11 +664,16 @@ static PyMethodDef array_methods[] = {
      "shape; TypeError or ValueError otherwise) with no extra copy, and out is returned.\n"
      "The GIL is released while LSIO reads and decodes."},
     {"read_many", (PyCFunction)(void (*)(void))array_read_many, METH_VARARGS | METH_KEYWORDS,
-     "read_many(selections, outs=None) -> list of numpy.ndarray\n\n"
+     "read_many(selections, outs=None, *, io_group=0) -> list of numpy.ndarray\n\n"
      "Read several selections in one submission: every chunk they need is fetched and\n"
      "decoded once, even where they overlap. outs, when given, holds one output array per\n"
      "selection (checked as in read). Without outs, the results are views into one\n"
-     "allocation (far fewer page faults), which lives as long as any of them."},
+     "allocation (far fewer page faults), which lives as long as any of them.\n"
+     "io_group (0 to 2**32-1) puts every byte range of this read in that IO group of the\n"
+     "array's IO handle: a read in group n+1 started (in another thread) while one in\n"
+     "group n runs waits until group n's queued IO is done, so a prefetch queues behind\n"
+     "the read needed now. Use non-decreasing ids per array; 0 is the default of\n"
+     "every other read."},
     {"close", (PyCFunction)array_close, METH_NOARGS,
      "close()\n\nRelease the array (at once, or when reads in progress in other threads\n"
      "return). Later operations raise ValueError. Closing twice is harmless."},

@@ -80,8 +80,11 @@ class Array:
              out: Optional[npt.NDArray[Any]] = None) -> npt.NDArray[Any]:
         """Read a selection, into out when given (no extra copy)."""
     def read_many(self, selections: Sequence[Selection],
-                  outs: Optional[Sequence[npt.NDArray[Any]]] = None) -> list[npt.NDArray[Any]]:
-        """Read several selections in one submission."""
+                  outs: Optional[Sequence[npt.NDArray[Any]]] = None, *,
+                  io_group: int = 0) -> list[npt.NDArray[Any]]:
+        """Read several selections in one submission; io_group: the IO group
+        of its ranges (a read in a higher group queues behind lower ones on
+        the array's IO handle; use non-decreasing ids)."""
     def stats(self) -> dict[str, int]:
         """Read counters: chunks_read, chunks_missing, bytes_read, bytes_decoded."""
     def close(self) -> None:

@@ -8,9 +8,13 @@
 
 Each batch is read with one Array.read_many per array (every chunk the
 crops touch fetched and decoded once) straight into the batch's memory, in
-a background thread that works on the next batch(es) while the caller
+background threads that work on the next batch(es) while the caller
 trains on the current one: LSIO releases the GIL, so IO and decoding
-overlap the training step.
+overlap the training step. Two batches are read at once, each in its own
+IO group (read_many's io_group; ids drawn from one process-wide counter,
+so they increase per IO handle): batch k+1's byte ranges queue in the IO
+layer behind batch k's instead of competing with them, and start as soon
+as batch k's IO is done, while batch k still decodes.
 
 Crops of several arrays are taken at the same origin: crop_shape applies
 to the trailing dimensions of every array (which must line up), leading
@@ -23,9 +27,13 @@ installed): use it with DataLoader(ds, batch_size=None).
 """
 from __future__ import annotations
 
+import inspect
+import itertools
 import queue
 import threading
 import weakref
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -33,6 +41,31 @@ import numpy as np
 __all__ = ["RandomCrops"]  # and RandomCropsDataset when torch imports
 
 _DONE = object()
+_READERS = 2  # batches read at once by a prefetcher (k in flight, k+1 queued behind)
+
+_group_lock = threading.Lock()
+_group_ids = itertools.count(1)
+
+
+def next_io_group() -> int:
+    """A fresh IO group id: larger than every one handed out before in this
+    process (1, 2, ...; after 2**32 - 1 it starts again at 1), so ids are
+    monotonic on every IO handle, shared or not."""
+    with _group_lock:
+        return next(_group_ids) % 0xFFFFFFFF or next(_group_ids) % 0xFFFFFFFF
+
+
+def _takes_io_group(a) -> bool:
+    """Whether a.read_many accepts io_group= (lsio.Array, or a stand-in
+    that declares it or **kwargs)."""
+    from ._lsio import Array
+    if isinstance(a, Array):
+        return True
+    try:
+        params = inspect.signature(a.read_many).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "io_group" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 class RandomCrops:
@@ -41,7 +74,8 @@ class RandomCrops:
 
     arrays: an lsio.Array (batches are numpy arrays) or a sequence of them
         (batches are tuples, one array each, cropped at the same origin).
-        Anything with shape, dtype and read_many(selections, outs) works.
+        Anything with shape, dtype and read_many(selections, outs) works
+        (io_group= is passed when its read_many takes it).
     crop_shape: the crop's extent over the trailing len(crop_shape)
         dimensions; leading dimensions are taken whole.
     batch_size: crops per batch; a batch has shape
@@ -92,6 +126,7 @@ class RandomCrops:
         self.batches_per_epoch = int(batches_per_epoch)
         self.return_origins = return_origins
         self.epoch = 0
+        self._grouped = tuple(_takes_io_group(a) for a in self.arrays)
 
     def __len__(self) -> int:
         return self.batches_per_epoch
@@ -106,18 +141,25 @@ class RandomCrops:
         shape = (self.batches_per_epoch, self.batch_size, len(self.crop_shape))
         return rng.integers(0, self.high, size=shape, dtype=np.int64)
 
-    def read_batch(self, origins: np.ndarray):
+    def read_batch(self, origins: np.ndarray, io_group: int | None = None):
         """Read the crops at origins ((batch, k) first indices) of every
-        array: one read_many per array, straight into the batch."""
+        array: one read_many per array, straight into the batch, in IO
+        group io_group (None: a fresh one from next_io_group())."""
         k = len(self.crop_shape)
+        if io_group is None:
+            io_group = next_io_group()
         out = []
-        for a in self.arrays:
+        for a, grouped in zip(self.arrays, self._grouped):
             lead = tuple(a.shape[:len(a.shape) - k])
             batch = np.empty((len(origins),) + lead + self.crop_shape, dtype=a.dtype)
             whole = (slice(None),) * len(lead)
             sels = [whole + tuple(slice(int(o), int(o) + c) for o, c in zip(org, self.crop_shape))
                     for org in origins]
-            a.read_many(sels, [batch[i] for i in range(len(origins))])
+            outs = [batch[i] for i in range(len(origins))]
+            if grouped:
+                a.read_many(sels, outs, io_group=io_group)
+            else:
+                a.read_many(sels, outs)
             out.append(batch)
         return out[0] if self.single else tuple(out)
 
@@ -134,7 +176,8 @@ class RandomCrops:
 
 
 class _Prefetcher:
-    """One epoch: a thread reads batches ahead into a bounded queue."""
+    """One epoch: a thread hands batches read ahead (by _READERS reader
+    threads, in increasing IO groups) to a bounded queue, in order."""
 
     def __init__(self, crops: RandomCrops, origins: np.ndarray):
         self._crops = crops
@@ -184,14 +227,32 @@ def _produce(crops: RandomCrops, origins, q: queue.Queue, stop: threading.Event)
                 pass
         return False
 
-    try:
-        for o in origins:
-            if stop.is_set() or not put((crops.read_batch(o), o)):
-                return
-    except BaseException as e:  # handed to the consumer
-        put(e)
-        return
+    # Batch k+1 is submitted (in a higher IO group) before batch k is
+    # waited for; the queue bounds how far ahead the reads run.
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=_READERS, thread_name_prefix="lsio-crops-read") as ex:
+        try:
+            for o in origins:
+                if stop.is_set():
+                    return
+                pending.append((ex.submit(crops.read_batch, o, next_io_group()), o))
+                if len(pending) >= _READERS and not put(_result(pending)):
+                    return
+            while pending:
+                if stop.is_set() or not put(_result(pending)):
+                    return
+        except BaseException as e:  # handed to the consumer
+            put(e)
+            return
+        finally:
+            for f, _ in pending:
+                f.cancel()
     put(_DONE)
+
+
+def _result(pending: deque):
+    f, o = pending.popleft()
+    return f.result(), o
 
 
 def _torch_dataset_class():

@@ -209,3 +209,61 @@ def test_torch_wrapper_logic_without_torch(data, monkeypatch):
         info["v"] = types.SimpleNamespace(id=wid, num_workers=2)
         shares.append(len(list(ds)))
     assert shares == [3, 2]
+
+
+class GroupRecorder:
+    """An array stand-in that takes io_group= and records it per batch
+    (keyed by the batch's first selection) and in call order."""
+
+    def __init__(self, a):
+        self.a, self.shape, self.dtype = a, a.shape, a.dtype
+        self.lock = threading.Lock()
+        self.by_batch, self.order = {}, []
+
+    def read_many(self, sels, outs, io_group=0):
+        with self.lock:
+            self.by_batch[repr(sels)] = io_group
+            self.order.append(io_group)
+        return self.a.read_many(sels, outs, io_group=io_group)
+
+
+def test_prefetch_io_groups_in_batch_order(data):
+    a, x, f, y = data
+    # read_many takes io_group (a keyword, 0 to 2**32 - 1) and reads the same data
+    sel = (slice(0, 4), slice(3, 20), slice(5, 9))
+    np.testing.assert_array_equal(a.read_many([sel], io_group=7)[0], x[sel])
+    np.testing.assert_array_equal(a.read_many([sel], io_group=2**32 - 1)[0], x[sel])
+    with pytest.raises(OverflowError):
+        a.read_many([sel], io_group=2**32)
+    with pytest.raises((OverflowError, TypeError)):
+        a.read_many([sel], None, 3)  # keyword only
+    kw = dict(batch_size=4, seed=9, batches_per_epoch=7, return_origins=True)
+    ref = [(b.copy(), o) for b, o in lsio.ml.RandomCrops(a, (2, 8, 8), prefetch=0, **kw)]
+    rec = GroupRecorder(a)
+    got = list(lsio.ml.RandomCrops(rec, (2, 8, 8), prefetch=2, **kw))
+    assert len(got) == len(ref) == 7
+    for (b, o), (rb, ro) in zip(got, ref):
+        np.testing.assert_array_equal(o, ro)
+        np.testing.assert_array_equal(b, rb)
+    # batch k is read in group g_k, increasing with k (whatever the threads'
+    # order of calls), and every group is fresh
+    groups = []
+    for _, o in got:
+        sels = [tuple(slice(int(v), int(v) + c) for v, c in zip(org, (2, 8, 8)))
+                for org in o]
+        groups.append(rec.by_batch[repr(sels)])
+    assert all(g > 0 for g in groups)
+    assert groups == sorted(groups) and len(set(groups)) == len(groups), groups
+    assert sorted(rec.order) == groups
+    # aligned arrays: one group per batch for every array (each has its own
+    # IO handle), still the same data as without prefetch
+    r1, r2 = GroupRecorder(a), GroupRecorder(f)
+    kw2 = dict(batch_size=3, seed=2, batches_per_epoch=5)
+    ref2 = [tuple(t.copy() for t in b) for b in lsio.ml.RandomCrops([a, f], (3, 10, 12),
+                                                                     prefetch=0, **kw2)]
+    got2 = list(lsio.ml.RandomCrops([r1, r2], (3, 10, 12), prefetch=3, **kw2))
+    for b, rb in zip(got2, ref2):
+        np.testing.assert_array_equal(b[0], rb[0])
+        np.testing.assert_array_equal(b[1], rb[1])
+    assert sorted(r1.order) == sorted(r2.order) and len(set(r1.order)) == 5
+    assert min(r1.order) > max(groups)  # the counter only grows
