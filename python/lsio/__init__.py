@@ -55,13 +55,16 @@ def open_group(url, **options):
     return _lsio.open_group(_fspath(url), **options)
 
 
-def read_many(array, selections, outs=None):
+def read_many(array, selections, outs=None, *, io_group=0):
     """Read many selections of one array in one submission: every chunk they
     need is fetched and decoded once, even where selections overlap.
 
     selections: a sequence of keys as for array[...] (or text selections);
-    outs: optional output arrays, one per selection (see Array.read).
+    outs: optional output arrays, one per selection (see Array.read);
+    io_group: the IO group of the read's byte ranges (see Array.read_many).
     Returns a list of numpy arrays."""
+    if io_group:
+        return array.read_many(selections, outs, io_group=io_group)
     return array.read_many(selections, outs)
 
 

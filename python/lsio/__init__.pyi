@@ -25,7 +25,9 @@ def open_group(url: Union[str, os.PathLike[str]], *, threads: Optional[int] = ..
                anonymous: bool = ...) -> Group:
     """Open the Zarr group (v2 or v3) at url."""
 def read_many(array: Array, selections: Sequence[Selection],
-              outs: Optional[Sequence[npt.NDArray[Any]]] = ...) -> list[npt.NDArray[Any]]:
-    """Read many selections of one array in one submission."""
+              outs: Optional[Sequence[npt.NDArray[Any]]] = ..., *,
+              io_group: int = ...) -> list[npt.NDArray[Any]]:
+    """Read many selections of one array in one submission (io_group: see
+    Array.read_many)."""
 def _reopen(url: str, options: dict[str, Any]) -> Array: ...
 def _reopen_group(url: str, options: dict[str, Any]) -> Group: ...

@@ -233,6 +233,7 @@ def test_prefetch_io_groups_in_batch_order(data):
     sel = (slice(0, 4), slice(3, 20), slice(5, 9))
     np.testing.assert_array_equal(a.read_many([sel], io_group=7)[0], x[sel])
     np.testing.assert_array_equal(a.read_many([sel], io_group=2**32 - 1)[0], x[sel])
+    np.testing.assert_array_equal(lsio.read_many(a, [sel], io_group=9)[0], x[sel])
     with pytest.raises(OverflowError):
         a.read_many([sel], io_group=2**32)
     with pytest.raises((OverflowError, TypeError)):
