@@ -167,9 +167,7 @@ def test_bad_arguments(data):
 
 
 def test_torch_dataset(data):
-    torch = pytest.importorskip(
-        "torch", reason="PyTorch is not installed (Debian's python3-torch pulls ~200 "
-                        "packages, so scripts/install-deps leaves it out)")
+    import torch  # Debian's python3-torch, installed by scripts/install-deps
     a, x, _, _ = data
     ds = lsio.ml.RandomCropsDataset(a, (2, 8, 8), 3, seed=2, batches_per_epoch=4)
     batches = list(torch.utils.data.DataLoader(ds, batch_size=None))
