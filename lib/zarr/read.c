@@ -531,11 +531,9 @@ static int submit_obj(rd *r, size_t i, size_t j)
         rg.user_data = (uint64_t)((uintptr_t)o | 1);
     } else {
         rg.user_data = (uint64_t)(uintptr_t)&o->units[0];
-        /* An uncompressed chunk has a known size: on a remote store, spare
-         * the size request (a HEAD) that reading "to the end" costs. (A
-         * local read keeps it: it is cheap and catches an overlong file.) */
-        if (m->raw && r->unit_bytes && !r->local)
-            rg.length = (int64_t)r->unit_bytes;
+        /* Every chunk is read "to the end" (remotely one open-ended GET, no
+         * size request), so an uncompressed chunk object longer than the
+         * chunk is caught by the length check, not silently cut. */
         /* An uncompressed chunk that is its place in the output: read it
          * there. */
         if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes) {

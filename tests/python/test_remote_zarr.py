@@ -42,6 +42,13 @@ def write_arrays(root):
     rng = np.random.default_rng(5)
     c[...] = rng.standard_normal((300, 400)).cumsum(axis=1)
     names.append("big_f8.zarr")
+    d = zarr.open_array(str(root / "raw_i4.zarr"), mode="w", shape=(40, 50), chunks=(16, 16),
+                        dtype="<i4", compressor=None, fill_value=0)
+    d[...] = np.arange(2000, dtype="<i4").reshape(40, 50) - 1000
+    names.append("raw_i4.zarr")
+    shutil.copytree(root / "raw_i4.zarr", root / "raw_long.zarr")  # one chunk object too long
+    with open(root / "raw_long.zarr" / "1.2", "ab") as f:
+        f.write(b"\0" * 8)
     fx = Path(os.environ.get("LSIO_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
     v3 = fx / "zarrita" / "v3" / "data.zarr"
     for n in ("3d.chunked.mixed.compressed.sharded.i2", "2d.chunked.compressed.sharded.filled.i2",
@@ -112,7 +119,7 @@ def both(lsio_zarr, served, remote, name, *args):
     return rl.stdout.replace(local, "<LOC>"), rr.stdout.replace(url, "<LOC>")
 
 
-ARRAYS = ["f4.zarr", "nested_i2F.zarr", "big_f8.zarr", "v3/3d.chunked.mixed.compressed.sharded.i2",
+ARRAYS = ["f4.zarr", "nested_i2F.zarr", "big_f8.zarr", "raw_i4.zarr", "v3/3d.chunked.mixed.compressed.sharded.i2",
           "v3/2d.chunked.compressed.sharded.filled.i2", "v3/1d.contiguous.compressed.sharded.f8"]
 
 
@@ -203,3 +210,15 @@ def test_missing_array_names_url(lsio_zarr, remote):
     assert r.returncode != 0
     assert "no/such.zarr" in r.stderr
     assert SECRET not in r.stdout + r.stderr
+
+
+def test_overlong_raw_chunk_names_key(lsio_zarr, served, remote, work_dir):
+    """An uncompressed chunk object longer than its chunk is an error naming
+    the chunk, remotely as locally (not silently cut to the chunk's size)."""
+    root, _ = served
+    (base, env), _ = remote
+    for loc, e in ((str(root / "raw_long.zarr"), None), ("%s/raw_long.zarr" % base, env)):
+        r = lsio_zarr("get", loc, "-o", work_dir / "o.npy", env=e) if e else \
+            lsio_zarr("get", loc, "-o", work_dir / "o.npy")
+        assert r.returncode != 0, loc
+        assert "chunk 1.2" in r.stderr and "1032 bytes, expected 1024" in r.stderr, r.stderr
