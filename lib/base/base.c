@@ -105,6 +105,17 @@ int lsio_error(int err, const char *fmt, ...)
     return err;
 }
 
+int lsio_error_wrap(int err, const char *fmt, ...)
+{
+    char pre[LSIO_MSG_MAX], msg[2 * LSIO_MSG_MAX + 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof msg, "%s: %s", pre, last_msg[0] ? last_msg : lsio_strerror(err));
+    return lsio_error_set(err, msg);
+}
+
 char *lsio_error_msg(int err, const char *fmt, ...)
 {
     char buf[LSIO_MSG_MAX];
@@ -236,6 +247,20 @@ void lsio_free_aligned(void *p)
         }
     }
     free(p);
+}
+
+char *lsio_join(const char *url, const char *key)
+{
+    size_t a = strlen(url), b = strlen(key);
+    while (a > 1 && url[a - 1] == '/')
+        a--;
+    char *s = malloc(a + b + 2);
+    if (!s)
+        return NULL;
+    memcpy(s, url, a);
+    s[a] = '/';
+    memcpy(s + a + 1, key, b + 1);
+    return s;
 }
 
 int lsio_mul_size(size_t a, size_t b, size_t *out)

@@ -55,6 +55,10 @@ int lsio_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int lsio_verror(int err, const char *fmt, va_list ap);
 /* Record a message verbatim (already complete) and return err. */
 int lsio_error_set(int err, const char *msg);
+/* Prefix this thread's message with "<fmt...>: " (when there is none, the
+ * message becomes "<fmt...>: <lsio_strerror(err)>") and return err: a
+ * layer names what a lower layer's failure concerns (array, chunk key). */
+int lsio_error_wrap(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Forget this thread's message. */
 void lsio_error_clear(void);
 
@@ -77,6 +81,10 @@ void lsio_free_aligned(void *p);
  * -EOVERFLOW. */
 int lsio_mul_size(size_t a, size_t b, size_t *out);
 int lsio_add_size(size_t a, size_t b, size_t *out);
+
+/* "url/key" (trailing slashes of url dropped), malloc'd; NULL when out of
+ * memory. Locations and Zarr keys are joined with it everywhere. */
+char *lsio_join(const char *url, const char *key);
 
 /* Version string of the library ("0.1.0"). */
 const char *lsio_version(void);

@@ -13,32 +13,6 @@
 
 #include "zarr_internal.h"
 
-char *zarr_join(const char *url, const char *key)
-{
-    size_t a = strlen(url), b = strlen(key);
-    while (a > 1 && url[a - 1] == '/')
-        a--;
-    char *s = malloc(a + b + 2);
-    if (!s)
-        return NULL;
-    memcpy(s, url, a);
-    s[a] = '/';
-    memcpy(s + a + 1, key, b + 1);
-    return s;
-}
-
-int zarr_wrap(int rc, const char *fmt, ...)
-{
-    char pre[1024], msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(pre, sizeof pre, fmt, ap);
-    va_end(ap);
-    const char *last = lsio_last_error();
-    snprintf(msg, sizeof msg, "%s: %s", pre, last && *last ? last : lsio_strerror(rc));
-    return lsio_error_set(rc, msg);
-}
-
 int zarr_read_text(lsio_io *io, const char *url, char **text, size_t *len)
 {
     lsio_buf *b = NULL;
@@ -129,7 +103,7 @@ int zarr_array_make(lsio_zarr_array **out, zarr_meta *m, const char *url, lsio_i
 /* Read and parse the metadata at url with io. */
 static int open_meta(lsio_io *io, const char *url, zarr_meta *m)
 {
-    char *p = zarr_join(url, "zarr.json"), *text = NULL, *attrs = NULL;
+    char *p = lsio_join(url, "zarr.json"), *text = NULL, *attrs = NULL;
     size_t len = 0, alen = 0;
     if (!p)
         return -ENOMEM;
@@ -144,16 +118,16 @@ static int open_meta(lsio_io *io, const char *url, zarr_meta *m)
         return rc;
     }
     if (rc != -ENOENT)
-        return zarr_wrap(rc, "array %s: reading zarr.json", url);
-    if (!(p = zarr_join(url, ".zarray")))
+        return lsio_error_wrap(rc, "array %s: reading zarr.json", url);
+    if (!(p = lsio_join(url, ".zarray")))
         return -ENOMEM;
     rc = zarr_read_text(io, p, &text, &len);
     free(p);
     if (rc == -ENOENT)
         return lsio_error(-ENOENT, "no Zarr array at %s", url);
     if (rc < 0)
-        return zarr_wrap(rc, "array %s: reading .zarray", url);
-    if (!(p = zarr_join(url, ".zattrs"))) {
+        return lsio_error_wrap(rc, "array %s: reading .zarray", url);
+    if (!(p = lsio_join(url, ".zattrs"))) {
         free(text);
         return -ENOMEM;
     }
@@ -161,7 +135,7 @@ static int open_meta(lsio_io *io, const char *url, zarr_meta *m)
     free(p);
     if (arc < 0 && arc != -ENOENT) {
         free(text);
-        return zarr_wrap(arc, "array %s: reading .zattrs", url);
+        return lsio_error_wrap(arc, "array %s: reading .zattrs", url);
     }
     rc = zarr_meta_parse_text(m, 2, text, len, attrs, alen, url);
     free(text);
@@ -180,7 +154,7 @@ int lsio_zarr_open(lsio_zarr_array **out, const char *url, const lsio_zarr_opts 
     lsio_io *io = opts->io_handle;
     int rc;
     if (!io && (rc = lsio_io_open(&io, url, &opts->io)) < 0)
-        return zarr_wrap(rc, "array %s: opening the store", url);
+        return lsio_error_wrap(rc, "array %s: opening the store", url);
     zarr_meta m;
     memset(&m, 0, sizeof m);
     rc = open_meta(io, url, &m);
@@ -268,7 +242,7 @@ static int count_one(void *ctx, const char *location, uint64_t size)
 
 int lsio_zarr_count_chunks(lsio_zarr_array *a, uint64_t *present, uint64_t *stored_bytes)
 {
-    char *prefix = zarr_join(a->url, "");
+    char *prefix = lsio_join(a->url, "");
     if (!prefix)
         return -ENOMEM;
     count_ctx c = {.m = &a->m, .base = strlen(prefix)};

@@ -28,7 +28,7 @@ struct lsio_zarr_group {
 
 static int read_json(lsio_io *io, const char *url, const char *file, cJSON **out)
 {
-    char *p = zarr_join(url, file), *text = NULL;
+    char *p = lsio_join(url, file), *text = NULL;
     size_t len = 0;
     if (!p)
         return -ENOMEM;
@@ -72,7 +72,7 @@ static int probe_io(lsio_io *io, const char *url, lsio_zarr_node *kind, int *fmt
         return rc;
     static const char *files[] = {".zarray", ".zgroup", ".zmetadata"};
     for (int i = 0; i < 3; i++) {
-        char *p = zarr_join(url, files[i]);
+        char *p = lsio_join(url, files[i]);
         if (!p)
             return -ENOMEM;
         uint64_t size;
@@ -100,7 +100,7 @@ int lsio_zarr_probe(const char *url, const lsio_zarr_opts *opts, lsio_zarr_node 
     int rc, fmt;
     lsio_zarr_node k;
     if (!io && (rc = lsio_io_open(&io, url, &opts->io)) < 0)
-        return zarr_wrap(rc, "%s: opening the store", url);
+        return lsio_error_wrap(rc, "%s: opening the store", url);
     rc = probe_io(io, url, &k, &fmt, NULL);
     if (!opts->io_handle)
         lsio_io_close(io);
@@ -245,7 +245,7 @@ int lsio_zarr_group_open(lsio_zarr_group **out, const char *url, const lsio_zarr
     g->io = g->opts.io_handle;
     if (!g->io) {
         if ((rc = lsio_io_open(&g->io, url, &g->opts.io)) < 0) {
-            rc = zarr_wrap(rc, "group %s: opening the store", url);
+            rc = lsio_error_wrap(rc, "group %s: opening the store", url);
             goto fail;
         }
         g->own_io = 1;
@@ -288,7 +288,7 @@ int lsio_zarr_group_open(lsio_zarr_group **out, const char *url, const lsio_zarr
     if (g->cons) {
         rc = members_consolidated(g);
     } else {
-        char *prefix = zarr_join(g->url, "");
+        char *prefix = lsio_join(g->url, "");
         list_ctx c = {.g = g, .base = prefix ? strlen(prefix) : 0};
         rc = prefix ? lsio_list(g->io, prefix, list_one, &c) : -ENOMEM;
         free(prefix);
@@ -342,7 +342,7 @@ int lsio_zarr_group_open_array(lsio_zarr_group *g, const char *name, lsio_zarr_a
 {
     if (!g || !name || !out)
         return lsio_error(-EINVAL, "lsio_zarr_group_open_array: NULL argument");
-    char *url = zarr_join(g->url, name);
+    char *url = lsio_join(g->url, name);
     if (!url)
         return -ENOMEM;
     int rc;
@@ -422,7 +422,7 @@ int lsio_zarr_group_open_group(lsio_zarr_group *g, const char *name, lsio_zarr_g
     if (!g || !name || !out)
         return lsio_error(-EINVAL, "lsio_zarr_group_open_group: NULL argument");
     *out = NULL;
-    char *url = zarr_join(g->url, name);
+    char *url = lsio_join(g->url, name);
     if (!url)
         return -ENOMEM;
     if (!g->cons) {

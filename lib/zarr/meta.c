@@ -306,7 +306,7 @@ static int make_codec(lsio_codec **out, const char *id, const cJSON *cfg, const 
     int rc = lsio_codec_create(out, id, js);
     free(js);
     if (rc < 0)
-        return zarr_wrap(rc, "array %s", name);
+        return lsio_error_wrap(rc, "array %s", name);
     return 0;
 }
 
@@ -342,7 +342,7 @@ static int finish_chain(zarr_meta *m, lsio_codec **c, size_t n, const char *name
     spec.fill = m->fill; /* what a nested shard's missing inner chunks read as */
     int rc = lsio_chain_create(&m->chain, c, n, &spec);
     if (rc < 0)
-        return zarr_wrap(rc, "array %s: codecs", name);
+        return lsio_error_wrap(rc, "array %s: codecs", name);
     /* Raw: the stored bytes are the output bytes (native order; only a
      * bytes codec of native order, or none). */
     int native_big = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
@@ -566,7 +566,7 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
     rc = lsio_chain_create(&m->index_chain, ic, ni, &spec);
     free_codecs(ic, ni);
     if (rc < 0)
-        return zarr_wrap(rc, "array %s: shard index codecs", name);
+        return lsio_error_wrap(rc, "array %s: shard index codecs", name);
     m->index_bytes = (size_t)m->n_inner * 16 + extra;
     const cJSON *inner = obj(cfg, "codecs");
     /* an inner sharding_indexed (shards of shards) is a codec of the inner

@@ -35,6 +35,6 @@ int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len, uin
     size_t want = (size_t)m->n_inner * 16;
     int rc = lsio_chain_decode(m->index_chain, src, len, entries, want);
     if (rc < 0)
-        return zarr_wrap(rc, "shard %s: index", key);
+        return lsio_error_wrap(rc, "shard %s: index", key);
     return zarr_shard_index_check(entries, m->n_inner, 0, key);
 }

@@ -50,7 +50,7 @@ static int add_chunk(sread *s, const void *src, size_t len, const char *key)
     size_t dl;
     int rc = lsio_chain_decode_strings(s->a->m.chain, src, len, &d.off, &d.data, &dl);
     if (rc < 0)
-        return zarr_wrap(rc, "array %s chunk %s", s->a->url, key);
+        return lsio_error_wrap(rc, "array %s chunk %s", s->a->url, key);
     s->chunks[s->n] = d;
     s->bases[s->n++] = s->base;
     return 0;
@@ -88,7 +88,7 @@ static int read_unit(sread *s, const char *loc, int64_t off, int64_t len, const 
         return 0;
     }
     if (rc < 0)
-        return zarr_wrap(rc, "array %s chunk %s", s->a->url, key);
+        return lsio_error_wrap(rc, "array %s chunk %s", s->a->url, key);
     atomic_fetch_add(&s->a->st_read, 1);
     atomic_fetch_add(&s->a->st_bytes, lsio_buf_len(b));
     rc = add_chunk(s, lsio_buf_data(b), lsio_buf_len(b), key);
@@ -151,7 +151,7 @@ int lsio_zarr_read_strings(lsio_zarr_array *a, const lsio_selection *sel, uint64
                     shard_missing = 1;
                     rc = 0;
                 } else if (rc < 0)
-                    rc = zarr_wrap(rc, "array %s shard %s", a->url, key);
+                    rc = lsio_error_wrap(rc, "array %s shard %s", a->url, key);
                 else
                     rc = zarr_shard_index_decode(m, lsio_buf_data(b), lsio_buf_len(b), ent, key);
                 lsio_buf_release(b);

@@ -126,12 +126,6 @@ int zarr_array_make(lsio_zarr_array **out, zarr_meta *m, const char *url, lsio_i
  * buf (cap bytes); returns its length or -ENAMETOOLONG. */
 int zarr_chunk_key(const zarr_meta *m, const uint64_t *idx, char *buf, size_t cap);
 
-/* Join url and a key with one '/' (malloc'd). */
-char *zarr_join(const char *url, const char *key);
-/* Record "<fmt...>: <this thread's last message>" (or the error's name
- * when there is none) verbatim and return rc: wraps a lower layer's
- * message with the array or chunk it concerns. */
-int zarr_wrap(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Read a whole small object into a NUL-terminated malloc'd string. */
 int zarr_read_text(lsio_io *io, const char *url, char **text, size_t *len);
 

@@ -108,7 +108,7 @@ int lsio_zwrite_create(lsio_zwrite_array **out, const char *url, const lsio_zwri
         return rc;
     rc = zw_adopt_spec(a, spec);
     if (rc < 0)
-        zw_error_wrap(rc, "array %s", a->url);
+        lsio_error_wrap(rc, "array %s", a->url);
     int fmt = 0, is_array = 0, any = 0;
     if (rc == 0)
         rc = zw_probe(a->io, a->url, &fmt, &is_array);
@@ -118,7 +118,7 @@ int lsio_zwrite_create(lsio_zwrite_array **out, const char *url, const lsio_zwri
     if (rc == 0 && a->opts.overwrite) {
         rc = zw_remove_tree(a->io, a->url);
     } else if (rc == 0) {
-        char *prefix = zw_join(a->url, "");
+        char *prefix = lsio_join(a->url, "");
         rc = prefix ? lsio_list(a->io, prefix, none_under, &any) : -ENOMEM;
         free(prefix);
     }
@@ -219,12 +219,12 @@ int lsio_zwrite_create_group(const char *url, int zarr_format, const char *attrs
                              "\"attributes\": %s\n}\n", at);
     }
     if (rc == 0) {
-        char *loc = zw_join(a->url, zarr_format == 2 ? ".zgroup" : "zarr.json");
+        char *loc = lsio_join(a->url, zarr_format == 2 ? ".zgroup" : "zarr.json");
         rc = loc ? lsio_write(a->io, loc, doc, strlen(doc), a->opts.put_flags) : -ENOMEM;
         free(loc);
     }
     if (rc == 0 && zarr_format == 2 && attrs_json) {
-        char *loc = zw_join(a->url, ".zattrs");
+        char *loc = lsio_join(a->url, ".zattrs");
         rc = loc ? lsio_write(a->io, loc, attrs_json, strlen(attrs_json), a->opts.put_flags)
                  : -ENOMEM;
         free(loc);

@@ -112,11 +112,6 @@ int zw_parse_meta_text(lsio_zwrite_array *a, int v2, const char *text, size_t le
 int zw_probe(lsio_io *io, const char *url, int *fmt, int *is_array);
 /* Remove every object under url/ (and the metadata). */
 int zw_remove_tree(lsio_io *io, const char *url);
-/* Prefix this thread's last error message with "<fmt...>: " (or, when
- * there is none, set "<fmt...>: <lsio_strerror(err)>"); returns err. */
-int zw_error_wrap(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* url + "/" + name (malloc'd). */
-char *zw_join(const char *url, const char *name);
 
 /* ---- zw_write.c: objects */
 

@@ -23,38 +23,6 @@
 
 #define DEFAULT_INDEX_CODECS "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}]"
 
-int zw_error_wrap(int err, const char *fmt, ...)
-{
-    char pre[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(pre, sizeof pre, fmt, ap);
-    va_end(ap);
-    const char *last = lsio_last_error();
-    size_t n = strlen(pre) + strlen(last) + 64;
-    char *m = malloc(n);
-    if (!m)
-        return err;
-    snprintf(m, n, "%s: %s", pre, *last ? last : lsio_strerror(err));
-    lsio_error_set(err, m);
-    free(m);
-    return err;
-}
-
-char *zw_join(const char *url, const char *name)
-{
-    size_t a = strlen(url), b = strlen(name);
-    while (a > 1 && url[a - 1] == '/')
-        a--;
-    char *s = malloc(a + b + 2);
-    if (!s)
-        return NULL;
-    memcpy(s, url, a);
-    s[a] = '/';
-    memcpy(s + a + 1, name, b + 1);
-    return s;
-}
-
 static char *print_or_null(const cJSON *j)
 {
     return j ? cJSON_PrintUnformatted(j) : strdup("null");
@@ -427,10 +395,10 @@ static int put_doc(lsio_zwrite_array *a, const char *name, cJSON *doc)
         *slot = txt;
         return txt ? 0 : -ENOMEM;
     }
-    char *loc = zw_join(a->url, name);
+    char *loc = lsio_join(a->url, name);
     int rc = txt && loc ? lsio_write(a->io, loc, txt, strlen(txt), a->opts.put_flags) : -ENOMEM;
     if (rc < 0)
-        zw_error_wrap(rc, "array %s: write %s", a->url, name);
+        lsio_error_wrap(rc, "array %s: write %s", a->url, name);
     free(txt);
     free(loc);
     return rc;
@@ -503,7 +471,7 @@ int zw_write_meta(lsio_zwrite_array *a)
 /* Read a small JSON document; NULL with *rc = -ENOENT when absent. */
 static cJSON *get_doc(lsio_io *io, const char *url, const char *name, int *rc)
 {
-    char *loc = zw_join(url, name);
+    char *loc = lsio_join(url, name);
     lsio_buf *b = NULL;
     *rc = loc ? lsio_io_read(io, loc, 0, LSIO_TO_END, &b) : -ENOMEM;
     cJSON *j = NULL;
@@ -534,7 +502,7 @@ int zw_probe(lsio_io *io, const char *url, int *fmt, int *is_array)
         return rc;
     static const char *v2[] = {".zarray", ".zgroup"};
     for (int i = 0; i < 2; i++) {
-        char *loc = zw_join(url, v2[i]);
+        char *loc = lsio_join(url, v2[i]);
         uint64_t sz;
         rc = loc ? lsio_io_size(io, loc, &sz) : -ENOMEM;
         free(loc);
@@ -569,7 +537,7 @@ static int collect(void *ctx, const char *location, uint64_t size)
 
 int zw_remove_tree(lsio_io *io, const char *url)
 {
-    char *prefix = zw_join(url, "");
+    char *prefix = lsio_join(url, "");
     if (!prefix)
         return -ENOMEM;
     loclist l = {0};

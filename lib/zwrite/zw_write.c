@@ -223,7 +223,7 @@ static void job_end(zw_job *j)
 
 static void job_fail(zw_job *j, int err, const char *what)
 {
-    zw_error_wrap(err, "array %s %s %s (%s): %s", j->w->a->url,
+    lsio_error_wrap(err, "array %s %s %s (%s): %s", j->w->a->url,
                   j->w->a->sharded ? "shard" : "chunk", j->key, j->loc ? j->loc : "", what);
     ctx_fail(j->w, err, lsio_last_error());
 }
@@ -255,7 +255,7 @@ int zw_merge_chunk(zw_write_ctx *w, const zw_part *p, const void *old, size_t ol
     if (!p->full && old) {
         int rc = zw_chunk_decode(a, old, oldlen, chunk, keep);
         if (rc < 0) {
-            return zw_error_wrap(rc, "decode %s", key ? key : "chunk");
+            return lsio_error_wrap(rc, "decode %s", key ? key : "chunk");
         }
     } else if (padded) {
         zw_fill_elems(a, chunk, nel);
@@ -469,7 +469,7 @@ int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *bu
             j->idx = j->idx * a->grid[d] + j->g[d];
         }
         zw_ctx_key(&w, j->g, j->key, sizeof j->key);
-        j->loc = zw_join(a->url, j->key);
+        j->loc = lsio_join(a->url, j->key);
         pthread_mutex_lock(&w.mu);
         while (w.inflight && w.inflight + cost > w.budget && !w.err)
             pthread_cond_wait(&w.cv, &w.mu);

@@ -56,8 +56,6 @@ void cli_zarr_end(cli_zarr_common *c);
  * failed call when it left one (it names the URL or chunk key), else
  * "<what>: <lsio_strerror(err)>". Returns 1 (the exit status). */
 int cli_fail(const char *cmd, int err, const char *what);
-/* Join a store URL or path and a member name with one '/' (malloc'd). */
-char *cli_join(const char *url, const char *name);
 /* A data type as a numpy type string: as stored ("<f4", ">i2", "|b1",
  * "<U7", "|S3"; variable-length strings "string"), or with native=1 in this
  * machine's byte order, as the readers return it. */

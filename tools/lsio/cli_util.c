@@ -173,20 +173,6 @@ int cli_fail(const char *cmd, int err, const char *what)
     return 1;
 }
 
-char *cli_join(const char *url, const char *name)
-{
-    size_t a = strlen(url), b = strlen(name);
-    while (a > 1 && url[a - 1] == '/')
-        a--;
-    char *s = malloc(a + b + 2);
-    if (!s)
-        return NULL;
-    memcpy(s, url, a);
-    s[a] = '/';
-    memcpy(s + a + 1, name, b + 1);
-    return s;
-}
-
 const char *cli_fmt_size(double bytes, char *buf, size_t len)
 {
     static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};

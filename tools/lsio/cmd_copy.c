@@ -314,8 +314,8 @@ static int copy_group(const copy_opts *o, const char *src_url, const char *dst_u
     rc = lsio_zwrite_create_group(dst_url, fmt, attrs && strcmp(attrs, "{}") ? attrs : NULL, &wo);
     for (size_t i = 0; rc == 0 && i < lsio_zarr_group_count(g); i++) {
         const char *name = lsio_zarr_group_name(g, i);
-        char *s = cli_join(src_url, name), *d = cli_join(dst_url, name);
-        char *l = cli_join(label, name);
+        char *s = lsio_join(src_url, name), *d = lsio_join(dst_url, name);
+        char *l = lsio_join(label, name);
         rc = s && d && l ? copy_node(o, s, d, l) : -ENOMEM;
         free(s);
         free(d);

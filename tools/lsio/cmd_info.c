@@ -125,7 +125,7 @@ static int print_group(lsio_zarr_group *g, const char *url, const char *label, i
                 lsio_zarr_close(a);
             }
         } else {
-            char *sub = cli_join(url, name);
+            char *sub = lsio_join(url, name);
             lsio_zarr_group *sg;
             if (!sub)
                 err = -ENOMEM;
@@ -231,7 +231,7 @@ static cJSON *json_group(lsio_zarr_group *g, const char *url, const lsio_zarr_op
                 lsio_zarr_close(a);
             }
         } else {
-            char *sub = cli_join(url, name);
+            char *sub = lsio_join(url, name);
             lsio_zarr_group *sg;
             if (!sub)
                 err = -ENOMEM;
