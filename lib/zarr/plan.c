@@ -163,8 +163,10 @@ int zarr_plan_keys(const zarr_grid *g, const lsio_selection *sels, size_t nsel, 
     return 0;
 }
 
-int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uint64_t *uc,
-               zarr_walk *w, unsigned char **dst, int64_t *src_off)
+/* zarr_place, or with out NULL zarr_place_packed: the destination is then
+ * the piece itself, packed in C order. */
+static int place(const zarr_meta *m, const lsio_selection *s, void *out, const uint64_t *uc,
+                 zarr_walk *w, unsigned char **dst, int64_t *src_off)
 {
     uint64_t cnt[ZMAX], ostr[ZMAX], ost = 1;
     int64_t ss[ZMAX], ds[ZMAX], sstr[ZMAX], off = 0, doff = 0;
@@ -189,10 +191,31 @@ int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uin
         off += in0 * sstr[d];
         doff += (int64_t)(k0 * ostr[d]);
     }
+    if (!out) { /* packed: strides of the piece's own shape */
+        int64_t o = (int64_t)item;
+        for (int d = (int)m->ndim - 1; d >= 0; d--) {
+            ds[d] = o;
+            o *= (int64_t)cnt[d];
+        }
+        doff = 0;
+    }
     zarr_walk_init(w, m->ndim, cnt, ss, ds, item);
-    *dst = (unsigned char *)out + doff * (int64_t)item;
+    if (dst)
+        *dst = (unsigned char *)out + doff * (int64_t)item;
     *src_off = off * (int64_t)item;
     return 1;
+}
+
+int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uint64_t *uc,
+               zarr_walk *w, unsigned char **dst, int64_t *src_off)
+{
+    return place(m, s, out, uc, w, dst, src_off);
+}
+
+int zarr_place_packed(const zarr_meta *m, const lsio_selection *s, const uint64_t *uc,
+                      zarr_walk *w, int64_t *src_off)
+{
+    return place(m, s, NULL, uc, w, NULL, src_off);
 }
 
 void zarr_chunk_strides(const zarr_meta *m, int64_t *sstr)

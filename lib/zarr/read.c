@@ -173,35 +173,17 @@ static int whole_in_place(const rd *r, const zarr_walk *w, int64_t src_off)
 static int emit(rd *r, const uint64_t *uc, const unsigned char *src)
 {
     const zarr_meta *m = r->m;
-    const lsio_selection *s = &r->sels[0];
-    uint64_t cnt[LSIO_ZARR_MAX_DIMS];
-    int64_t ss[LSIO_ZARR_MAX_DIMS], ds[LSIO_ZARR_MAX_DIMS], sstr[LSIO_ZARR_MAX_DIMS], off = 0;
     size_t item = m->itemsize;
-    zarr_chunk_strides(m, sstr);
-    for (unsigned d = 0; d < m->ndim; d++) {
-        uint64_t lo = uc[d] * m->chunks[d], hi = lo + m->chunks[d], k0 = 0;
-        if (hi > m->shape[d])
-            hi = m->shape[d];
-        uint64_t n = zarr_piece(&s->dim[d], lo, hi, &k0);
-        if (!n)
-            return 0;
-        cnt[d] = n;
-        ss[d] = s->dim[d].step * sstr[d] * (int64_t)item;
-        off += (s->dim[d].start + (int64_t)k0 * s->dim[d].step - (int64_t)lo) * sstr[d];
-    }
-    int64_t o = (int64_t)item;
-    for (int d = (int)m->ndim - 1; d >= 0; d--) {
-        ds[d] = o;
-        o *= (int64_t)cnt[d];
-    }
     zarr_walk w;
-    zarr_walk_init(&w, m->ndim, cnt, ss, ds, item);
+    int64_t off;
+    if (!zarr_place_packed(m, &r->sels[0], uc, &w, &off))
+        return 0;
     if (src && off == 0 && w.total == r->unit_elems && zarr_walk_contiguous(&w))
         return r->fn(r->fctx, src, w.total);
     unsigned char *buf = scratch_get(1, w.total * item);
     if (!buf)
         return -ENOMEM;
-    zarr_walk_copy(&w, buf, src ? src + off * (int64_t)item : NULL, m->fill);
+    zarr_walk_copy(&w, buf, src ? src + off : NULL, m->fill);
     return r->fn(r->fctx, buf, w.total);
 }
 

@@ -105,6 +105,9 @@ void zarr_chunk_strides(const zarr_meta *m, int64_t *sstr);
  * touch the unit. */
 int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uint64_t *uc,
                zarr_walk *w, unsigned char **dst, int64_t *src_off);
+/* The same with the selected elements packed (C order of the piece). */
+int zarr_place_packed(const zarr_meta *m, const lsio_selection *s, const uint64_t *uc,
+                      zarr_walk *w, int64_t *src_off);
 
 struct lsio_zarr_array {
     zarr_meta m;
