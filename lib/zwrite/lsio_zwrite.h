@@ -94,7 +94,8 @@ typedef struct lsio_zwrite_opts {
     lsio_pool *pool;          /* encode pool; NULL: lsio_pool_default() */
     size_t inflight_bytes;    /* bytes of objects being built or written;
                                  0 = 64 MiB (at least two objects are
-                                 allowed, however large;
+                                 allowed, however large; a set value
+                                 below one object writes one at a time;
                                  fresh memory costs page faults, so more
                                  is rarely faster) */
     int write_empty_chunks;   /* 1: store objects equal to the fill value */

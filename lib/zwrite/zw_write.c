@@ -432,10 +432,12 @@ int zw_write_any(lsio_zwrite_array *a, const lsio_selection *sel, const void *bu
         objbytes *= a->obj[d];
     /* an object costs its decoded bytes (being built) plus its encoded
      * bytes (being written): 2x for chunks; for shards the inner chunks
-     * are built one at a time per thread, so about 1x. At least two
-     * objects may be in flight, so building one overlaps writing another. */
+     * are built one at a time per thread, so about 1x. By default at
+     * least two objects may be in flight, so building one overlaps writing
+     * another; a budget the caller set is kept (one object at a time when
+     * it is smaller than an object: the caller may want exactly that). */
     size_t cost = a->sharded ? objbytes : 2 * objbytes;
-    if (w.budget < 2 * cost)
+    if (!a->opts.inflight_bytes && w.budget < 2 * cost)
         w.budget = 2 * cost;
 
     pthread_mutex_lock(&a->lock);
