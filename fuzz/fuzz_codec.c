@@ -5,7 +5,8 @@
  * fuzz/corpus/codec_make.py, which writes the seed corpus from numcodecs),
  * byte 1 the chunk size, the rest is the encoded chunk. The chunk decodes
  * into an exact-size heap block, so AddressSanitizer sees any write past
- * it; the single-codec API decodes the same bytes too.
+ * it; the single-codec API decodes the same bytes too, and blosc chains
+ * decode a byte range of them (which must equal that range of the whole).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -116,6 +117,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 free(again);
                 free(enc);
             }
+        }
+        /* part of it (blosc chains): only what decodes whole may succeed,
+         * and then with the same bytes; a range is picked from the input */
+        if (lsio_chain_can_decode_range(ch) && len) {
+            size_t a = size ? data[0] % (len + 1) : 0, b = size > 1 ? data[1] % (len + 1) : len;
+            size_t lo = a < b ? a : b, hi = a < b ? b : a;
+            uint8_t *part = malloc(hi - lo ? hi - lo : 1);
+            uint8_t *whole = malloc(len);
+            int rr = lsio_chain_decode_range(ch, src, size, lo, hi - lo, part);
+            if (rr == 0 && lsio_chain_decode(ch, src, size, whole, len) == 0 &&
+                memcmp(part, whole + lo, hi - lo))
+                abort();
+            free(part);
+            free(whole);
         }
         /* the last codec alone, through the single-codec API */
         if (n && lsio_codec_role_of(codecs[n - 1]) == LSIO_CODEC_BYTES_BYTES) {

@@ -36,6 +36,7 @@ struct lsio_chain {
     int strings;        /* a vlen-utf8 chain: use the _strings calls */
     int vlen_at;        /* index of the vlen-utf8 stage */
     int t_dst;          /* the stage (encoding index) that writes into dst; -1 none */
+    int range_at;       /* the stage that decodes part of a chunk; -1: none can */
     size_t n;
     stage st[];
 };
@@ -150,6 +151,22 @@ int lsio_chain_create(lsio_chain **out, lsio_codec *const *codecs, size_t n,
             if (ch->st[i].kind == CODEC_INPLACE)
                 ch->t_dst = (int)i;
     }
+    /* Part of a chunk can be decoded when one stage can (a blosc
+     * compressor) and every other one is a view: those on its encoded side
+     * (checksums) run as usual, those on its decoded side must not change
+     * the layout (native-order bytes, identity transposes), so bytes of the
+     * range are bytes of the chunk. */
+    ch->range_at = -1;
+    for (size_t i = 0; i < total && !strings; i++) {
+        const stage *s = &ch->st[i];
+        if (s->c->ops->decode_range && s->dec_size != SIZE_MAX && ch->range_at < 0) {
+            ch->range_at = (int)i;
+        } else if (s->kind != CODEC_VIEW ||
+                   (ch->range_at < 0 && s->c->ops->role == LSIO_CODEC_BYTES_BYTES)) {
+            ch->range_at = -1;
+            break;
+        }
+    }
     *out = ch;
     return 0;
 }
@@ -250,6 +267,26 @@ int lsio_chain_decode(const lsio_chain *ch, const void *src, size_t srclen, void
     if (res != dst && reslen)
         memcpy(dst, res, reslen);
     return 0;
+}
+
+int lsio_chain_can_decode_range(const lsio_chain *ch) { return ch->range_at >= 0; }
+
+int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen, size_t off,
+                            size_t len, void *dst)
+{
+    if (ch->range_at < 0)
+        return -LSIO_EUNSUPPORTED;
+    if (off > ch->decoded_size || len > ch->decoded_size - off)
+        return lsio_error(-EINVAL, "codec chain: bytes %zu..%zu of a %zu-byte chunk", off,
+                          off + len, ch->decoded_size);
+    /* the stages after it in encoding order are views: they check and trim */
+    const uint8_t *res;
+    size_t reslen;
+    int rc = run_decode(ch, (size_t)ch->range_at + 1, src, srclen, NULL, 0, &res, &reslen);
+    if (rc < 0)
+        return rc;
+    const stage *s = &ch->st[ch->range_at];
+    return s->c->ops->decode_range(s->c, &s->in, res, reslen, s->dec_size, off, len, dst);
 }
 
 /* Encode stages [from, n) from src; *out is malloc'd, or NULL when the

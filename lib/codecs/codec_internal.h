@@ -79,6 +79,12 @@ struct codec_ops {
                   size_t srclen, void **dst, size_t *dstlen);
     /* Free what init allocated (NULL: nothing). */
     void (*fini)(lsio_codec *c);
+    /* Decode only decoded bytes [off, off + len) of src, whose whole
+     * decoded size must be `expect`, into dst (len bytes). NULL: the codec
+     * cannot; -LSIO_EUNSUPPORTED: not this buffer (the caller decodes it
+     * whole). Bytes outside the range need not be checked. */
+    int (*decode_range)(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                        size_t srclen, size_t expect, size_t off, size_t len, void *dst);
 };
 
 /* Codec tables, one per source file. */

@@ -90,6 +90,37 @@ static int blosc_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const voi
     return 0;
 }
 
+/* Blocks are compressed independently: blosc_getitem decompresses only
+ * those that hold the range. It trusts the header's compressed size, which
+ * blosc_cbuffer_validate has checked against srclen, and checks each
+ * block's offset against it (c-blosc >= 1.21). */
+static int blosc_dec_range(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
+                           size_t srclen, size_t expect, size_t off, size_t len, void *dst)
+{
+    (void)spec;
+    size_t nbytes, typesize;
+    int flags;
+    if (srclen < BLOSC_MIN_HEADER_LENGTH || blosc_cbuffer_validate(src, srclen, &nbytes) < 0)
+        return codec_corrupt(c, "not a valid blosc buffer (truncated or corrupt header)");
+    if (nbytes != expect)
+        return lsio_error(-LSIO_ESIZE, "%s: header says %zu bytes, expected %zu", c->name,
+                          nbytes, expect);
+    if (len == 0)
+        return 0;
+    if (off > nbytes || len > nbytes - off)
+        return lsio_error(-EINVAL, "%s: bytes %zu..%zu of a %zu-byte chunk", c->name, off,
+                          off + len, nbytes);
+    blosc_cbuffer_metainfo(src, &typesize, &flags);
+    /* getitem counts in items of the header's typesize; an unaligned range
+     * (a typesize that is not the array's) is decoded whole */
+    if (typesize == 0 || off % typesize || len % typesize || nbytes > INT32_MAX)
+        return -LSIO_EUNSUPPORTED;
+    int n = blosc_getitem(src, (int)(off / typesize), (int)(len / typesize), dst);
+    if (n < 0 || (size_t)n != len)
+        return codec_corrupt(c, "corrupt data");
+    return 0;
+}
+
 static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
                      size_t srclen, void **dst, size_t *dstlen)
 {
@@ -120,6 +151,7 @@ static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const voi
 const codec_ops codec_blosc_ops = {
     .id = "blosc", .role = LSIO_CODEC_BYTES_BYTES, .init = bloscc_init, .to_json = blosc_json,
     .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = blosc_dec, .encode = blosc_enc,
+    .decode_range = blosc_dec_range,
 };
 
 /* ------------------------------------------------------------------- zstd */

@@ -112,6 +112,18 @@ size_t lsio_chain_decoded_size(const lsio_chain *ch);
  * scratch memory, so it does not allocate on the hot path once warm. */
 int lsio_chain_decode(const lsio_chain *ch, const void *src, size_t srclen, void *dst,
                       size_t dstlen);
+/* Partial decoding: only bytes [off, off + len) of the decoded chunk (as
+ * lsio_chain_decode lays it out) into dst, which holds len bytes. Possible
+ * when the chain is one blosc compressor with nothing but views around it
+ * (checksums, native-order bytes, identity transposes):
+ * lsio_chain_can_decode_range says so once for the chain, and
+ * -LSIO_EUNSUPPORTED (no message) says "not this chunk" (a blosc typesize
+ * that does not divide the range): decode it whole. Only the compressed
+ * blocks that hold the range are decompressed, so damage elsewhere in the
+ * chunk goes unnoticed (checksum stages still check the whole chunk). */
+int lsio_chain_can_decode_range(const lsio_chain *ch);
+int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen, size_t off,
+                            size_t len, void *dst);
 /* Encode one chunk (dstlen bytes as decode produces) into a malloc'd buffer
  * the caller frees. */
 int lsio_chain_encode(const lsio_chain *ch, const void *src, size_t srclen, void **dst,

@@ -77,6 +77,7 @@ struct rd {
     pthread_cond_t cv;
     size_t inflight, live, max_live;
     int local;               /* a local backend (uring, posix) */
+    int partial;             /* the chain decodes part of a chunk */
     uint32_t group;          /* IO group of every range of this read */
     uint64_t units_done;
     rd_obj *free;
@@ -187,6 +188,34 @@ static int emit(rd *r, const uint64_t *uc, const unsigned char *src)
     return r->fn(r->fctx, buf, w.total);
 }
 
+/* The bytes [*lo, *hi) of the decoded unit at uc that the request reads
+ * (every selection's piece of it, end to end); 0 when none. */
+static int unit_span(const rd *r, const uint64_t *uc, size_t *lo, size_t *hi)
+{
+    int64_t l = INT64_MAX, h = 0;
+    for (size_t i = 0; i < r->nsel; i++) {
+        zarr_walk w;
+        int64_t off;
+        if (!zarr_place_packed(r->m, &r->sels[i], uc, &w, &off))
+            continue;
+        int64_t a = off, b = off + (int64_t)w.item;
+        for (unsigned d = 0; d < w.n; d++) {
+            int64_t e = (int64_t)(w.cnt[d] - 1) * w.ss[d];
+            if (e < 0)
+                a += e;
+            else
+                b += e;
+        }
+        l = a < l ? a : l;
+        h = b > h ? b : h;
+    }
+    if (l >= h || l < 0 || (uint64_t)h > r->unit_bytes)
+        return 0;
+    *lo = (size_t)l;
+    *hi = (size_t)h;
+    return 1;
+}
+
 /* ------------------------------------------------------------ tasks */
 
 static void obj_done(rd_obj *o)
@@ -284,7 +313,15 @@ static void unit_work(rd_unit *u)
                  r->unit_bytes);
             return;
         }
-        int rc = lsio_chain_decode(m->chain, u->c.data, u->c.len, buf, r->unit_bytes);
+        /* A small part of the chunk read: decode only the bytes from its
+         * first to its last element (blosc: the blocks holding them), in
+         * their place in the scratch chunk; placing reads nothing else. */
+        size_t lo, hi;
+        int rc = -LSIO_EUNSUPPORTED;
+        if (r->partial && unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2)
+            rc = lsio_chain_decode_range(m->chain, u->c.data, u->c.len, lo, hi - lo, buf + lo);
+        if (rc == -LSIO_EUNSUPPORTED)
+            rc = lsio_chain_decode(m->chain, u->c.data, u->c.len, buf, r->unit_bytes);
         if (rc < 0) {
             unit_name(r, u, name, sizeof name);
             fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
@@ -557,6 +594,8 @@ static int run(rd *r, const progress *pg)
     const char *be = lsio_io_backend_name(a->io);
     int local = be && (!strcmp(be, "uring") || !strcmp(be, "posix"));
     r->local = local;
+    r->partial = !m->raw && lsio_chain_can_decode_range(m->chain) &&
+                 !getenv("LSIO_NO_PARTIAL_DECODE");
     r->max_live = local ? OBJS_PER_THREAD_LOCAL * lsio_pool_threads(r->pool) + 2 : OBJS_REMOTE;
     zarr_grid_init(&r->g, m);
     if ((rc = zarr_plan_keys(&r->g, r->sels, r->nsel, &r->keys, &r->nkeys)) < 0)

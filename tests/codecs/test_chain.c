@@ -166,6 +166,89 @@ static void v2_filters(void)
     lsio_chain_destroy(ch);
 }
 
+/* Partial decoding: a blosc chunk of many blocks, ranges of it equal the
+ * same bytes of the whole; chains it cannot do say so. */
+static void decode_range(void)
+{
+    enum { N = 1 << 18 }; /* 1 MiB of float32: blocks of 64 KiB */
+    float *v = malloc(N * sizeof *v), *whole = malloc(N * sizeof *v), *part = malloc(N * sizeof *v);
+    CHECK(v && whole && part);
+    for (int i = 0; i < N; i++)
+        v[i] = (float)(i % 977) * 0.5f + (float)(i / 977);
+    lsio_chunk_spec spec = spec1("<f4", N);
+    /* v3: bytes, blosc (blocksize 64 KiB), crc32c */
+    const char *names[] = {"bytes", "blosc", "crc32c"};
+    const char *jsons[] = {"{\"endian\":\"little\"}",
+                           "{\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":\"shuffle\","
+                           "\"typesize\":4,\"blocksize\":65536}",
+                           NULL};
+    lsio_chain *ch = mk_chain(&spec, 3, names, jsons);
+    CHECK(lsio_chain_can_decode_range(ch));
+    void *enc;
+    size_t enclen;
+    CHECK_OK(lsio_chain_encode(ch, v, N * sizeof *v, &enc, &enclen));
+    CHECK_OK(lsio_chain_decode(ch, enc, enclen, whole, N * sizeof *v));
+    CHECK(memcmp(whole, v, N * sizeof *v) == 0);
+    static const size_t r[][2] = {{0, 4}, {0, 65536}, {65532, 8}, {100000, 300000},
+                                  {N * 4 - 4, 4}, {0, N * 4}, {12, 0}};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        memset(part, 0xee, N * sizeof *v);
+        CHECK_OK(lsio_chain_decode_range(ch, enc, enclen, r[i][0], r[i][1], part));
+        CHECK(memcmp(part, (char *)v + r[i][0], r[i][1]) == 0);
+        CHECK(r[i][1] == N * 4 || ((unsigned char *)part)[r[i][1]] == 0xee); /* no more */
+    }
+    /* not a multiple of blosc's typesize: decode it whole */
+    CHECK_EQ(lsio_chain_decode_range(ch, enc, enclen, 2, 4, part), -LSIO_EUNSUPPORTED);
+    CHECK_EQ(lsio_chain_decode_range(ch, enc, enclen, N * 4 - 4, 8, part), -EINVAL);
+    /* the checksum still covers the whole chunk */
+    unsigned char *bad = malloc(enclen);
+    memcpy(bad, enc, enclen);
+    bad[enclen / 2] ^= 0x55;
+    CHECK(lsio_chain_decode_range(ch, bad, enclen, 0, 4, part) < 0);
+    CHECK(strstr(lsio_last_error(), "crc32c"));
+    /* a truncated chunk */
+    CHECK(lsio_chain_decode_range(ch, enc, enclen / 2, 0, 4, part) < 0);
+    free(bad);
+    free(enc);
+    lsio_chain_destroy(ch);
+
+    /* v2 blosc with no crc: a wrong size in the header is named */
+    const char *n2[] = {"blosc"};
+    const char *j2[] = {"{\"cname\":\"zstd\",\"clevel\":1,\"shuffle\":2}"};
+    ch = mk_chain(&spec, 1, n2, j2);
+    CHECK(lsio_chain_can_decode_range(ch));
+    CHECK_OK(lsio_chain_encode(ch, v, N * sizeof *v, &enc, &enclen));
+    CHECK_OK(lsio_chain_decode_range(ch, enc, enclen, 4096, 40000, part));
+    CHECK(memcmp(part, (char *)v + 4096, 40000) == 0);
+    lsio_chunk_spec small = spec1("<f4", N / 2);
+    lsio_chain *ch2 = mk_chain(&small, 1, n2, j2);
+    CHECK_EQ(lsio_chain_decode_range(ch2, enc, enclen, 0, 4, part), -LSIO_ESIZE);
+    lsio_chain_destroy(ch2);
+    free(enc);
+    lsio_chain_destroy(ch);
+
+    /* chains that cannot: a filter before blosc, no blosc, a byte swap */
+    const char *n3[] = {"shuffle", "blosc"};
+    const char *j3[] = {"{\"elementsize\":4}", NULL};
+    ch = mk_chain(&spec, 2, n3, j3);
+    CHECK(!lsio_chain_can_decode_range(ch));
+    CHECK_EQ(lsio_chain_decode_range(ch, v, 16, 0, 4, part), -LSIO_EUNSUPPORTED);
+    lsio_chain_destroy(ch);
+    const char *n4[] = {"zstd"};
+    const char *j4[] = {NULL};
+    ch = mk_chain(&spec, 1, n4, j4);
+    CHECK(!lsio_chain_can_decode_range(ch));
+    lsio_chain_destroy(ch);
+    const char *n5[] = {"bytes", "blosc"};
+    const char *j5[] = {"{\"endian\":\"big\"}", NULL};
+    ch = mk_chain(&spec, 2, n5, j5);
+    CHECK(!lsio_chain_can_decode_range(ch));
+    lsio_chain_destroy(ch);
+    free(v);
+    free(whole);
+    free(part);
+}
+
 static void strings(void)
 {
     const char *items[] = {"", "a", "héllo", "🙂 emoji", "", "zz"};
@@ -289,6 +372,7 @@ int main(void)
     v3_transpose();
     endian();
     v2_filters();
+    decode_range();
     strings();
     registry();
     printf("ok\n");

@@ -1,0 +1,90 @@
+"""Partial decoding of blosc chunks: a selection that needs a small part of
+a chunk decodes only the compressed blocks that hold it (blosc_getitem).
+
+Checked against zarr-python 2.13 (Debian) over random crops, read_many,
+negative steps and Fortran order; and shown to happen: with a block of a
+chunk damaged, a crop of another block of that chunk still reads (the
+damaged block is never decoded) while the whole array, or the same crop
+with LSIO_NO_PARTIAL_DECODE=1, fails naming the chunk."""
+import os
+
+import numpy as np
+import pytest
+import zarr
+from numcodecs import Blosc
+
+import lsio
+
+
+def _make(path, order="C", cname="lz4", shuffle=Blosc.SHUFFLE, dtype="<f4"):
+    rng = np.random.default_rng(5)
+    data = np.cumsum(rng.standard_normal((32, 256, 512)), axis=2).astype(dtype)
+    z = zarr.open_array(str(path), mode="w", shape=data.shape, chunks=(16, 256, 256),
+                        dtype=dtype, order=order,
+                        compressor=Blosc(cname=cname, clevel=5, shuffle=shuffle,
+                                         blocksize=0))
+    z[...] = data
+    return data
+
+
+@pytest.fixture
+def no_partial(monkeypatch):
+    def on():
+        monkeypatch.setenv("LSIO_NO_PARTIAL_DECODE", "1")
+    return on
+
+
+@pytest.mark.parametrize("order,cname,shuffle,dtype", [
+    ("C", "lz4", Blosc.SHUFFLE, "<f4"),
+    ("F", "zstd", Blosc.BITSHUFFLE, "<f8"),
+    ("C", "blosclz", Blosc.NOSHUFFLE, "<i2"),
+    ("C", "lz4", Blosc.SHUFFLE, ">f4"),
+])
+def test_crops_equal_zarr_python(work_dir, order, cname, shuffle, dtype):
+    path = work_dir / "a.zarr"
+    data = _make(path, order, cname, shuffle, dtype)
+    z = zarr.open_array(str(path), mode="r")
+    a = lsio.open(str(path))
+    rng = np.random.default_rng(11)
+    sels = []
+    for _ in range(60):
+        o = [int(rng.integers(0, s - c + 1)) for s, c in zip(data.shape, (3, 7, 9))]
+        sels.append(tuple(slice(x, x + c) for x, c in zip(o, (3, 7, 9))))
+    for s in sels:
+        np.testing.assert_array_equal(a[s], z[s])
+    outs = [np.empty((3, 7, 9), dtype=a.dtype) for _ in sels]
+    a.read_many(sels, outs)
+    for s, o in zip(sels, outs):
+        np.testing.assert_array_equal(o, data[s])
+    for s in [(5, slice(None), 17), (slice(30, 2, -5), 3, slice(None, None, -7)),
+              (slice(14, 18), slice(250, 256), slice(253, 259)), (0, 0, 0)]:
+        np.testing.assert_array_equal(a[s], data[s])
+    a.close()
+
+
+def test_only_needed_blocks_decoded(work_dir, no_partial):
+    path = work_dir / "a.zarr"
+    data = _make(path)
+    key = "0.0.0"
+    raw = bytearray((path / key).read_bytes())
+    nbytes, blocksize = int.from_bytes(raw[4:8], "little"), int.from_bytes(raw[8:12], "little")
+    nblocks = -(-nbytes // blocksize)
+    assert nblocks >= 4
+    # the last block's start offset points past the end: that block (the
+    # end of the chunk's last plane) cannot be decoded
+    at = 16 + 4 * (nblocks - 1)
+    raw[at:at + 4] = (len(raw) + 1000).to_bytes(4, "little")
+    (path / key).write_bytes(bytes(raw))
+    a = lsio.open(str(path))
+    crop = (slice(0, 2), slice(0, 5), slice(0, 5))  # the chunk's first block
+    np.testing.assert_array_equal(a[crop], data[crop])
+    with pytest.raises(lsio.Error, match=r"chunk 0\.0\.0"):
+        a[:]
+    with pytest.raises(lsio.Error, match=r"chunk 0\.0\.0"):
+        a[15, 255, 255]  # the element in the damaged block
+    a.close()
+    no_partial()
+    a = lsio.open(str(path))
+    with pytest.raises(lsio.Error, match=r"chunk 0\.0\.0"):
+        a[crop]
+    a.close()
