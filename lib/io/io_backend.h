@@ -114,6 +114,12 @@ extern const lsio_backend lsio_backend_s3;   /* s3:// */
 
 /* stat(): size of a regular file; a directory is -EISDIR naming the path. */
 int lsio__local_size(const char *path, uint64_t *size);
+/* Does the page cache hold every page of bytes [off, off + len) of the
+ * file (up to its end)? 1 yes, 0 no, -1 not known (a kernel before 6.5 has
+ * no cachestat(2); then it is not asked again). Sets no message. Local
+ * backends read such a range buffered even when O_DIRECT is "auto": a
+ * direct read would fetch from the device what memory already holds. */
+int lsio__local_cached(const char *path, uint64_t off, uint64_t len);
 /* unlink(); a missing file is success; a directory is -EISDIR. */
 int lsio__local_delete(const char *path);
 /* Every regular file whose path starts with prefix (a directory: all files

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "io_backend.h"
@@ -26,6 +27,42 @@ int lsio__local_size(const char *path, uint64_t *size)
         return lsio_error(-EISDIR, "size %s", path);
     *size = (uint64_t)st.st_size;
     return 0;
+}
+
+#ifndef __NR_cachestat
+#define __NR_cachestat 451 /* the same number on every architecture */
+#endif
+struct lsio_cachestat_range { uint64_t off, len; };
+struct lsio_cachestat { uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; };
+static atomic_int no_cachestat;
+
+int lsio__local_cached(const char *path, uint64_t off, uint64_t len)
+{
+    if (atomic_load_explicit(&no_cachestat, memory_order_relaxed) || len == 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        uint64_t size = (uint64_t)st.st_size, page = (uint64_t)sysconf(_SC_PAGESIZE);
+        uint64_t end = len > size || off > size - len ? size : off + len;
+        if (off >= end) {
+            rc = 1; /* nothing to read but the end of the file */
+        } else {
+            struct lsio_cachestat_range r = {off, end - off};
+            struct lsio_cachestat cs;
+            if (syscall(__NR_cachestat, (unsigned)fd, &r, &cs, 0u) == 0) {
+                uint64_t pages = (end + page - 1) / page - off / page;
+                rc = cs.nr_cache >= pages;
+            } else if (errno == ENOSYS) {
+                atomic_store(&no_cachestat, 1);
+            }
+        }
+    }
+    close(fd);
+    return rc;
 }
 
 int lsio__local_delete(const char *path)

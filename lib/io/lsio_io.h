@@ -50,7 +50,10 @@
  *   waits for releases; a caller that holds every buffer while waiting for
  *   more completions waits forever, so release what you have consumed.
  * - O_DIRECT (local backends): direct=1 widens every pooled read to the
- *   backend's alignment; direct=-1 does so for reads of 256 KiB and more;
+ *   backend's alignment; direct=-1 does so for reads of 256 KiB and more
+ *   that the page cache does not hold whole (asked with cachestat(2) on
+ *   Linux >= 6.5, so warm data is copied from memory, not fetched again;
+ *   older kernels: always direct);
  *   caller-dest reads go direct only when offset, length and address are
  *   aligned. A file system that refuses O_DIRECT is read buffered instead.
  * - opts.workers = 0 means one per online CPU (it is not an error).

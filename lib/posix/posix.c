@@ -89,7 +89,11 @@ static int open_read(posix_state *s, const char *path, int want_direct, int *dir
 static void do_read(posix_state *s, lsio_op *op)
 {
     int direct;
-    int fd = open_read(s, op->location, op->direct && s->direct_opt != 0, &direct);
+    int want = op->direct && s->direct_opt != 0;
+    /* auto: what the page cache holds is copied from it, not read again */
+    if (want && s->direct_opt < 0 && lsio__local_cached(op->location, op->offset, op->len) == 1)
+        want = 0;
+    int fd = open_read(s, op->location, want, &direct);
     if (fd < 0) {
         op->status = fd;
         return;

@@ -290,6 +290,10 @@ static void start_op(uworker *w, lsio_op *op)
     s->nreads = 0;
     s->done = 0;
     s->direct = op->direct && w->st->direct_opt != 0 && !direct_refused(w, op->location);
+    /* auto: what the page cache holds is copied from it, not read again */
+    if (s->direct && w->st->direct_opt < 0 &&
+        lsio__local_cached(op->location, op->offset, op->len) == 1)
+        s->direct = 0;
     phase(s, BIT(K_OPEN) | BIT(K_READ) | BIT(K_CLOSE));
 }
 
