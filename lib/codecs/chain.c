@@ -136,7 +136,7 @@ int lsio_chain_create(lsio_chain **out, lsio_codec *const *codecs, size_t n,
                 return rc;
             }
             cur = nx;
-        } else if (ops->role == LSIO_CODEC_BYTES_BYTES && sz != SIZE_MAX) {
+        } else if (sz != SIZE_MAX) { /* bytes out: a nested shard's size is not known */
             sz = ops->enc_size ? ops->enc_size(s->c, sz) : sz;
         }
     }
