@@ -11,13 +11,16 @@
  * The shard's shape is a multiple of chunk_shape (no partial inner chunks).
  *
  * Decode checks the index (size, checksum through the index chain, every
- * entry inside the blob), decodes each stored inner chunk straight into its
- * place when inner chunks are contiguous there (chunk_shape equals the shard
- * shape in every dimension but the first), else through one buffer, and
- * writes the spec's fill value (lsio_chunk_spec.fill) where an inner chunk
- * is not stored. Encode leaves out inner chunks that are all fill value (as
- * zarr-python does with write_empty_chunks off); a shard with none stored is
- * the index alone.
+ * entry inside the blob and clear of the index bytes: before index_bytes
+ * with the index at the start, past blob size - index_bytes at the end is
+ * -LSIO_EFORMAT naming the entry, as decoding index bytes as a chunk could
+ * hand plausible garbage on), decodes each stored inner chunk straight
+ * into its place when inner chunks are contiguous there (chunk_shape
+ * equals the shard shape in every dimension but the first), else through
+ * one buffer, and writes the spec's fill value (lsio_chunk_spec.fill) where
+ * an inner chunk is not stored. Encode leaves out inner chunks that are all
+ * fill value (as zarr-python does with write_empty_chunks off); a shard
+ * with none stored is the index alone.
  *
  * The inner and index chains depend on the spec (data type, shard shape),
  * which a codec only learns when called, so they are made per call (a small
@@ -25,9 +28,10 @@
  * get per-thread scratch buffers of their own while the outer chain's (which
  * may hold this codec's source or destination) are set aside.
  *
- * Codecs after sharding_indexed in a chain are refused at creation of the
- * codec that lists them (lsio_chain_create sizes an array→bytes stage's
- * output as the array's bytes, which a shard is not).
+ * Codecs may follow a nested sharding_indexed in its `codecs` list (a
+ * compressor or checksum over the whole inner shard): this codec's
+ * enc_size is unknown, so lsio_chain_create gives the stage after it
+ * growing scratch instead of holding it to the array's bytes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -134,10 +138,6 @@ static int sharding_init(lsio_codec *c, const cJSON *cfg)
                         &s->ninner);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i + 1 < s->ninner; i++)
-        if (s->inner[i]->ops == &codec_sharding_ops)
-            return lsio_error(-LSIO_EUNSUPPORTED, "codec \"%s\": codecs after an inner "
-                              "\"sharding_indexed\"", c->name);
     const cJSON *il = cJSON_GetObjectItemCaseSensitive(cfg, "index_codecs");
     if (il)
         rc = parse_list(c, il, "index_codecs", s->index, &s->nindex);
@@ -316,6 +316,27 @@ int lsio_shard_index_check(const uint64_t *e, uint64_t n, uint64_t blob_size, ui
     return 0;
 }
 
+/* lsio_shard_index_check, and every stored entry clear of the index's
+ * index_bytes (at the start of the blob, or at its end): 1 when an entry
+ * overlaps the index (*bad set), 0 when all are fine, -LSIO_EFORMAT as
+ * lsio_shard_index_check. blob_size >= index_bytes. */
+static int index_check(const uint64_t *e, uint64_t n, uint64_t blob_size, uint64_t index_bytes,
+                       int at_start, uint64_t *bad)
+{
+    if (lsio_shard_index_check(e, n, blob_size, bad) < 0)
+        return -LSIO_EFORMAT;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t off = e[2 * i], len = e[2 * i + 1];
+        if (off == LSIO_SHARD_MISSING)
+            continue;
+        if (at_start ? off < index_bytes : off + len > blob_size - index_bytes) {
+            *bad = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The inner chains run inside a stage of an outer chain, whose source or
  * destination may be one of this thread's scratch buffers: they get fresh
  * scratch of their own, and the outer chain's is put back afterwards. */
@@ -391,11 +412,12 @@ static int sharding_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const 
         goto out;
     }
     uint64_t bad;
-    if (lsio_shard_index_check(e, L.n, srclen, &bad) < 0) {
+    if ((rc = index_check(e, L.n, srclen, L.index_bytes, s->at_start, &bad)) != 0) {
         rc = lsio_error(-LSIO_EFORMAT,
                         "%s: index entry %" PRIu64 " (offset %" PRIu64 ", %" PRIu64
-                        " bytes) outside the %zu-byte shard",
-                        c->name, bad, e[2 * bad], e[2 * bad + 1], srclen);
+                        " bytes) %s the %zu-byte shard",
+                        c->name, bad, e[2 * bad], e[2 * bad + 1],
+                        rc < 0 ? "outside" : "overlapping the index of", srclen);
         goto out;
     }
     if (!L.contiguous && !(buf = malloc(L.inner_bytes))) {

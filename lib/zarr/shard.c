@@ -6,6 +6,13 @@
  * lies inside the shard, so a corrupt index cannot send a read astray.
  * The entry check is shared with the sharding_indexed codec (lib/codecs,
  * shards inside shards). Kept apart (and free of IO) so that it can be fuzzed.
+ *
+ * An inner chunk must also stay clear of the index bytes. With the index at
+ * the start that is checked here (no entry starts before index_bytes). With
+ * the index at the end it needs the shard's size, which the reader does not
+ * learn (it reads the index as the last index_bytes, or a suffix range, and
+ * the inner chunks as ranges), so that side is not checked by
+ * zarr_shard_index_decode.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +33,18 @@ int zarr_shard_index_check(const uint64_t *e, uint64_t n_inner, uint64_t shard_s
     return 0;
 }
 
+/* With the index at the start: no stored inner chunk begins inside it. */
+static int index_clear(const uint64_t *e, uint64_t n_inner, size_t index_bytes, const char *key)
+{
+    for (uint64_t i = 0; i < n_inner; i++)
+        if (e[2 * i] != ZARR_SHARD_MISSING && e[2 * i] < index_bytes)
+            return lsio_error(-LSIO_EFORMAT,
+                              "shard %s: index entry %" PRIu64 " (offset %" PRIu64
+                              ", %" PRIu64 " bytes) overlaps the %zu-byte index at the start",
+                              key, i, e[2 * i], e[2 * i + 1], index_bytes);
+    return 0;
+}
+
 int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len, uint64_t *entries,
                             const char *key)
 {
@@ -36,5 +55,7 @@ int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len, uin
     int rc = lsio_chain_decode(m->index_chain, src, len, entries, want);
     if (rc < 0)
         return lsio_error_wrap(rc, "shard %s: index", key);
-    return zarr_shard_index_check(entries, m->n_inner, 0, key);
+    if ((rc = zarr_shard_index_check(entries, m->n_inner, 0, key)) < 0)
+        return rc;
+    return m->index_at_start ? index_clear(entries, m->n_inner, m->index_bytes, key) : 0;
 }

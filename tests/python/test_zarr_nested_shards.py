@@ -21,6 +21,16 @@ its values must equal numpy's) and keeps numpy as the reference; a
 one-level sharded copy of the same data (index at the end) is read by both
 zarrita and LSIO, so the writer below is checked by an independent reader
 there.
+
+A nested level may name a bytes-to-bytes codec after its sharding_indexed
+(gzip, zstd, crc32c: numcodecs' GZip and Zstd, the CRC-32C below), which
+then encodes each whole nested shard; those arrays are compared with numpy
+the same way.
+
+Shards whose index entries overlap the index bytes (hand-made from the
+same writer, one level or nested, with uncompressed inner chunks so that
+reading index bytes as data would go unnoticed) must be refused, naming
+the shard and the index entry.
 """
 import itertools
 import json
@@ -84,15 +94,26 @@ def leaf_codecs():
     return [BYTES, {"name": "zstd", "configuration": {"level": 1, "checksum": False}}]
 
 
+# bytes-to-bytes codecs after a nested shard: (zarr.json entry, encoder)
+AFTER = {
+    "gzip": ({"name": "gzip", "configuration": {"level": 5}}, numcodecs.GZip(level=5).encode),
+    "zstd": ({"name": "zstd", "configuration": {"level": 3, "checksum": False}},
+             numcodecs.Zstd(level=3).encode),
+    "crc32c": ({"name": "crc32c"}, lambda b: b + crc32c(b).to_bytes(4, "little")),
+}
+
+
 def codecs_json(levels):
     """The codec list of a chunk whose chain is sharding(levels[0]) around
-    sharding(levels[1]) ... around bytes + zstd."""
+    sharding(levels[1]) ... around bytes + zstd. A level (chunk, at_start,
+    after) is followed by the codec AFTER[after] (nested levels only)."""
     if not levels:
         return leaf_codecs()
-    chunk, at_start = levels[0]
+    chunk, at_start = levels[0][:2]
+    after = [AFTER[levels[0][2]][0]] if len(levels[0]) > 2 else []
     return [{"name": "sharding_indexed", "configuration": {
         "chunk_shape": list(chunk), "codecs": codecs_json(levels[1:]), "index_codecs": INDEX,
-        "index_location": "start" if at_start else "end"}}]
+        "index_location": "start" if at_start else "end"}}] + after
 
 
 def encoder(levels, fill):
@@ -100,8 +121,11 @@ def encoder(levels, fill):
     if not levels:
         zstd = numcodecs.Zstd(level=1)
         return lambda a: zstd.encode(a.astype(a.dtype.newbyteorder("<")).tobytes())
-    chunk, at_start = levels[0]
+    chunk, at_start = levels[0][:2]
     inner = encoder(levels[1:], fill)
+    if len(levels[0]) > 2:
+        after = AFTER[levels[0][2]][1]
+        return lambda a: bytes(after(encode_shard(a, chunk, inner, fill, at_start)))
     return lambda a: encode_shard(a, chunk, inner, fill, at_start)
 
 
@@ -150,8 +174,19 @@ CASES = {
 SELECTS = ["2:19:3,1:13", "5,:", "-1:0:-2,::5", "12:18,0:4", ":,13", "0:21,-3:"]
 
 
+# a bytes-to-bytes codec after a nested shard (the outer shard, which the
+# reader reads by ranges, cannot have one)
+AFTER_CASES = {
+    "i4_gzip_after_nested": ((21, 14), "<i4", -3, (12, 8), [((6, 4), True),
+                                                           ((3, 2), False, "gzip")]),
+    "u2_three_levels_after": ((21, 14), "<u2", 7, (12, 14), [((6, 14), False),
+                                                             ((3, 7), True, "crc32c"),
+                                                             ((1, 7), False, "zstd")]),
+}
+
+
 def build(work_dir, name):
-    shape, dt, fill, shard, levels = CASES[name]
+    shape, dt, fill, shard, levels = {**CASES, **AFTER_CASES}[name]
     fillv = np.array(fill, dtype=dt)
     data = make_data(shape, dt, fillv, 7)
     path = work_dir / f"{name}.zarr"
@@ -189,6 +224,134 @@ def test_nested_shards_equal_numpy(name, lsio_zarr, work_dir):
     for i, sel in enumerate(SELECTS):
         got = lsio_get(lsio_zarr, path, work_dir / f"s{i}.npy", sel)
         assert np.array_equal(got, np_select(data, sel)), sel
+
+
+@pytest.mark.parametrize("name", sorted(AFTER_CASES))
+def test_codec_after_nested_shard_equal_numpy(name, lsio_zarr, work_dir):
+    path, data = build(work_dir, name)
+    meta = json.loads((path / "zarr.json").read_text())
+    inner = meta["codecs"][0]["configuration"]["codecs"]
+    assert [c["name"] for c in inner][0] == "sharding_indexed" and len(inner) == 2, inner
+    r = lsio_zarr("get", path, "-o", work_dir / "all.npy")
+    if r.returncode != 0 and "codecs after a nested" in r.stderr:
+        # lib/zarr/meta.c (v3_sharding) still refuses the codec list the
+        # sharding_indexed codec now accepts
+        pytest.xfail("the metadata parser refuses codecs after a nested shard: " + r.stderr)
+    got = lsio_get(lsio_zarr, path, work_dir / "all.npy")
+    assert got.dtype == data.dtype.newbyteorder("=")
+    assert np.array_equal(got, data)
+    for i, sel in enumerate(SELECTS):
+        got = lsio_get(lsio_zarr, path, work_dir / f"s{i}.npy", sel)
+        assert np.array_equal(got, np_select(data, sel)), sel
+    # damage the middle of one nested shard (inside the gzip or crc32c
+    # checked bytes): an error naming the shard
+    shard, (chunk, at_start) = AFTER_CASES[name][3], AFTER_CASES[name][4][0]
+    n = int(np.prod([s // c for s, c in zip(shard, chunk)]))
+    key = path / "c" / "0" / "0"
+    blob = bytearray(key.read_bytes())
+    ix = blob[:16 * n] if at_start else blob[len(blob) - 16 * n - 4:-4]
+    off, nb = next((int.from_bytes(ix[k:k + 8], "little"), int.from_bytes(ix[k + 8:k + 16],
+                    "little")) for k in range(0, 16 * n, 16) if ix[k:k + 8] != b"\xff" * 8)
+    blob[off + nb // 2] ^= 0x40
+    key.write_bytes(bytes(blob))
+    r = lsio_zarr("get", path, "-o", work_dir / "x.npy")
+    assert r.returncode != 0, "a damaged nested shard read without an error"
+    rel = key.relative_to(path).as_posix()
+    assert rel in r.stderr, r.stderr
+
+
+# ------------------------------------------------ entries overlapping the index
+
+RAW_SHARD = {"name": "sharding_indexed", "configuration": {
+    "chunk_shape": [2], "codecs": [BYTES], "index_codecs": INDEX}}
+
+
+def write_u1(path, codecs, blob):
+    """A uint8 array of 8 elements stored as the single shard c/0 (blob)."""
+    meta = {"zarr_format": 3, "node_type": "array", "shape": [8], "data_type": "uint8",
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [8]}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "fill_value": 0, "codecs": codecs, "attributes": {}}
+    path.mkdir(parents=True)
+    (path / "zarr.json").write_text(json.dumps(meta))
+    (path / "c").mkdir()
+    (path / "c" / "0").write_bytes(blob)
+
+
+def set_entry(blob, pos, n, i, off):
+    """Set the offset of entry i of the n-entry index at blob[pos:] (with
+    its CRC-32C recomputed, so that only the entry check can catch it)."""
+    raw = bytearray(blob[pos:pos + 16 * n])
+    raw[16 * i:16 * i + 8] = off.to_bytes(8, "little")
+    blob[pos:pos + 16 * n + 4] = bytes(raw) + crc32c(bytes(raw)).to_bytes(4, "little")
+
+
+def u1_data():
+    return np.arange(11, 19, dtype="u1")
+
+
+def overlap_store(work_dir, at_start):
+    """One level: 4 inner chunks of 2 bytes, an index of 68 bytes; entry 1
+    moved to overlap the index by one byte (inside the shard)."""
+    conf = dict(RAW_SHARD["configuration"], index_location="start" if at_start else "end")
+    codecs = [{"name": "sharding_indexed", "configuration": conf}]
+    blob = bytearray(encode_shard(u1_data(), (2,), lambda a: a.tobytes(), 0, at_start))
+    assert len(blob) == 8 + 68
+    good = work_dir / f"good{int(at_start)}.zarr"
+    write_u1(good, codecs, bytes(blob))
+    set_entry(blob, 0 if at_start else 8, 4, 1, 67 if at_start else 7)
+    bad = work_dir / f"overlap{int(at_start)}.zarr"
+    write_u1(bad, codecs, bytes(blob))
+    return good, bad
+
+
+def test_entry_overlapping_index_at_start_refused(lsio_zarr, work_dir):
+    good, bad = overlap_store(work_dir, True)
+    assert np.array_equal(lsio_get(lsio_zarr, good, work_dir / "g.npy"), u1_data())
+    r = lsio_zarr("get", bad, "-o", work_dir / "x.npy")
+    assert r.returncode != 0, "an inner chunk inside the shard index was read as data"
+    assert "c/0" in r.stderr and "index entry 1" in r.stderr and "overlap" in r.stderr, \
+        r.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="the reader reads an index at the end as the last "
+                   "index_bytes (or a suffix range) and inner chunks by range: it does not "
+                   "learn the shard's size, so lib/zarr/shard.c cannot check the end side")
+def test_entry_overlapping_index_at_end_refused(lsio_zarr, work_dir):
+    good, bad = overlap_store(work_dir, False)
+    assert np.array_equal(lsio_get(lsio_zarr, good, work_dir / "g.npy"), u1_data())
+    r = lsio_zarr("get", bad, "-o", work_dir / "x.npy")
+    assert r.returncode != 0, "an inner chunk inside the shard index was read as data"
+    assert "c/0" in r.stderr and "index entry 1" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("at_start", [False, True])
+def test_nested_entry_overlapping_index_refused(lsio_zarr, work_dir, at_start):
+    """Two nested shards of 4 (2 inner chunks of 2 bytes + a 36-byte index)
+    in an outer shard of 8 whose index is at the start (2 entries, 36 bytes);
+    entry 1 of the first nested shard moved to overlap its index. The codec
+    knows a nested shard's size: both sides are checked."""
+    conf = dict(RAW_SHARD["configuration"], index_location="start" if at_start else "end")
+    codecs = [{"name": "sharding_indexed", "configuration": {
+        "chunk_shape": [4], "index_codecs": INDEX, "index_location": "start",
+        "codecs": [{"name": "sharding_indexed", "configuration": conf}]}}]
+    raw = lambda a: a.tobytes()  # noqa: E731
+    inner = lambda a: encode_shard(a, (2,), raw, 0, at_start)  # noqa: E731
+    blob = bytearray(encode_shard(u1_data(), (4,), inner, 0, True))
+    assert len(blob) == 36 + 2 * 40
+    good = work_dir / "nested_good.zarr"
+    write_u1(good, codecs, bytes(blob))
+    assert np.array_equal(lsio_get(lsio_zarr, good, work_dir / "g.npy"), u1_data())
+    first = int.from_bytes(blob[0:8], "little")
+    assert first == 36
+    # nested shard 0 at blob[36:76]: its index at 36 or at 36 + 4
+    set_entry(blob, first + (0 if at_start else 4), 2, 1, 35 if at_start else 3)
+    bad = work_dir / "nested_overlap.zarr"
+    write_u1(bad, codecs, bytes(blob))
+    r = lsio_zarr("get", bad, "-o", work_dir / "x.npy")
+    assert r.returncode != 0, "an inner chunk inside a nested shard's index was read as data"
+    assert "c/0" in r.stderr and "sharding_indexed" in r.stderr and "index entry 1" in r.stderr \
+        and "overlapping" in r.stderr, r.stderr
 
 
 def test_nested_shards_info(lsio_zarr, work_dir):
