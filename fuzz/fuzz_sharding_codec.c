@@ -1,11 +1,12 @@
 /*
  * fuzz_sharding_codec.c — the sharding_indexed codec (shards inside shards)
- * decoding arbitrary bytes. Input: byte 0 picks one of three chains (a
+ * decoding arbitrary bytes. Input: byte 0 picks one of four chains (a
  * shard of shards of u1 with crc32c indexes at the end; 2-D int16 with a
  * plain index at the start; uint16 inner chunks through gzip with a crc32c
- * index), bit 7 of byte 0 makes the harness write a correct checksum over
- * the outer index (so the entries themselves get parsed); the rest is the
- * shard. dst is malloc'd at exactly the decoded size, so ASan sees any
+ * index; u1 shards of shards each through zstd after the nested shard),
+ * bit 7 of byte 0 makes the harness write a correct checksum over the
+ * outer index (so the entries themselves get parsed); the rest is the
+ * shard. Entries that overlap the index are among what decode must refuse. dst is malloc'd at exactly the decoded size, so ASan sees any
  * write past it. A shard that decodes is encoded again and must decode to
  * the same values.
  */
@@ -15,7 +16,7 @@
 
 #include "lsio_codecs.h"
 
-#define NCFG 3
+#define NCFG 4
 
 static const char *const CFG[NCFG] = {
     "{\"chunk_shape\":[4],\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{"
@@ -29,11 +30,16 @@ static const char *const CFG[NCFG] = {
     "{\"chunk_shape\":[2,2],\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":"
     "\"little\"}},{\"name\":\"gzip\",\"configuration\":{\"level\":1}}],\"index_codecs\":["
     "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}]}",
+    "{\"chunk_shape\":[4],\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{"
+    "\"chunk_shape\":[2],\"codecs\":[{\"name\":\"bytes\"}],\"index_location\":\"start\"}},"
+    "{\"name\":\"zstd\",\"configuration\":{\"level\":1}}],\"index_codecs\":[{\"name\":"
+    "\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}]}",
 };
-static const char *const DT[NCFG] = {"|u1", "<i2", "<u2"};
-static const uint64_t SHAPE[NCFG][2] = {{8, 0}, {4, 6}, {4, 4}};
-static const unsigned NDIM[NCFG] = {1, 2, 2};
-static const size_t INDEX[NCFG] = {2 * 16 + 4, 0, 4 * 16 + 4}; /* at the end, with crc */
+static const char *const DT[NCFG] = {"|u1", "<i2", "<u2", "|u1"};
+static const uint64_t SHAPE[NCFG][2] = {{8, 0}, {4, 6}, {4, 4}, {8, 0}};
+static const unsigned NDIM[NCFG] = {1, 2, 2, 1};
+/* the outer index at the end, with crc */
+static const size_t INDEX[NCFG] = {2 * 16 + 4, 0, 4 * 16 + 4, 2 * 16 + 4};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
