@@ -289,6 +289,22 @@ int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen
     return s->c->ops->decode_range(s->c, &s->in, res, reslen, s->dec_size, off, len, dst);
 }
 
+int lsio_chain_encoded_span(const lsio_chain *ch, const void *head, size_t headlen, size_t off,
+                            size_t len, lsio_enc_span *sp)
+{
+    /* a stage on the encoded side (a checksum) needs every byte */
+    if (ch->range_at < 0 || (size_t)ch->range_at != ch->n - 1 ||
+        !ch->st[ch->range_at].c->ops->enc_span)
+        return -LSIO_EUNSUPPORTED;
+    if (!head)
+        return 0;
+    if (off > ch->decoded_size || len > ch->decoded_size - off || len == 0)
+        return lsio_error(-EINVAL, "codec chain: bytes %zu..%zu of a %zu-byte chunk", off,
+                          off + len, ch->decoded_size);
+    const stage *s = &ch->st[ch->range_at];
+    return s->c->ops->enc_span(s->c, head, headlen, s->dec_size, off, len, sp);
+}
+
 /* Encode stages [from, n) from src; *out is malloc'd, or NULL when the
  * result is src itself (no stage). */
 static int run_encode(const lsio_chain *ch, size_t from, const void *src, size_t srclen,

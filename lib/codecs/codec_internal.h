@@ -85,6 +85,11 @@ struct codec_ops {
      * whole). Bytes outside the range need not be checked. */
     int (*decode_range)(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
                         size_t srclen, size_t expect, size_t off, size_t len, void *dst);
+    /* With decode_range: where in an encoded buffer (of which the first
+     * headlen bytes are given) the bytes that range needs lie (see
+     * lsio_chain_encoded_span). */
+    int (*enc_span)(const lsio_codec *c, const void *head, size_t headlen, size_t expect,
+                    size_t off, size_t len, lsio_enc_span *sp);
 };
 
 /* Codec tables, one per source file. */

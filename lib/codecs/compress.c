@@ -121,6 +121,65 @@ static int blosc_dec_range(const lsio_codec *c, const lsio_chunk_spec *spec, con
     return 0;
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A blosc (1.x format) buffer: a 16-byte header (version, versionlz,
+ * flags, typesize, nbytes, blocksize, cbytes), then, unless the data was
+ * stored as is (flag 0x02: blocks follow the header in order), one 32-bit
+ * start per block; the blocks' bytes lie anywhere after (threads may write
+ * them out of order), each up to the next start or the end. */
+static int blosc_span(const lsio_codec *c, const void *head, size_t headlen, size_t expect,
+                      size_t off, size_t len, lsio_enc_span *sp)
+{
+    const unsigned char *h = head;
+    if (headlen < BLOSC_MIN_HEADER_LENGTH)
+        return -LSIO_EUNSUPPORTED;
+    size_t typesize = h[3], nbytes = le32(h + 4), bs = le32(h + 8), cbytes = le32(h + 12);
+    if (h[0] != BLOSC_VERSION_FORMAT || typesize == 0 || bs == 0 || bs > nbytes ||
+        cbytes < BLOSC_MIN_HEADER_LENGTH)
+        return codec_corrupt(c, "not a valid blosc buffer (truncated or corrupt header)");
+    if (nbytes != expect)
+        return lsio_error(-LSIO_ESIZE, "%s: header says %zu bytes, expected %zu", c->name,
+                          nbytes, expect);
+    if (off % typesize || len % typesize)
+        return -LSIO_EUNSUPPORTED;
+    size_t nblocks = (nbytes + bs - 1) / bs, b0 = off / bs, b1 = (off + len - 1) / bs;
+    sp->size = cbytes;
+    if (h[2] & BLOSC_MEMCPYED) {
+        sp->head = BLOSC_MIN_HEADER_LENGTH;
+        sp->lo = sp->head + b0 * bs;
+        sp->hi = sp->head + ((b1 + 1) * bs < nbytes ? (b1 + 1) * bs : nbytes);
+        if (sp->hi > cbytes)
+            return codec_corrupt(c, "stored blocks past the end");
+        return 0;
+    }
+    if (nblocks > (cbytes - BLOSC_MIN_HEADER_LENGTH) / 4)
+        return codec_corrupt(c, "more blocks than bytes");
+    sp->head = BLOSC_MIN_HEADER_LENGTH + 4 * nblocks;
+    if (headlen < sp->head)
+        return -LSIO_EUNSUPPORTED;
+    const unsigned char *st = h + BLOSC_MIN_HEADER_LENGTH;
+    size_t lo = SIZE_MAX, hi = 0;
+    for (size_t j = b0; j <= b1; j++) {
+        size_t a = le32(st + 4 * j), e = cbytes;
+        if (a < sp->head || a >= cbytes)
+            return codec_corrupt(c, "a block starts outside the buffer");
+        for (size_t k = 0; k < nblocks; k++) {
+            size_t x = le32(st + 4 * k);
+            if (x > a && x < e)
+                e = x;
+        }
+        lo = a < lo ? a : lo;
+        hi = e > hi ? e : hi;
+    }
+    sp->lo = lo;
+    sp->hi = hi;
+    return 0;
+}
+
 static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
                      size_t srclen, void **dst, size_t *dstlen)
 {
@@ -151,7 +210,7 @@ static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const voi
 const codec_ops codec_blosc_ops = {
     .id = "blosc", .role = LSIO_CODEC_BYTES_BYTES, .init = bloscc_init, .to_json = blosc_json,
     .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = blosc_dec, .encode = blosc_enc,
-    .decode_range = blosc_dec_range,
+    .decode_range = blosc_dec_range, .enc_span = blosc_span,
 };
 
 /* ------------------------------------------------------------------- zstd */

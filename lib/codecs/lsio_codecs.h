@@ -124,6 +124,23 @@ int lsio_chain_decode(const lsio_chain *ch, const void *src, size_t srclen, void
 int lsio_chain_can_decode_range(const lsio_chain *ch);
 int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen, size_t off,
                             size_t len, void *dst);
+/* Reading part of an encoded chunk: where the encoded bytes that decoded
+ * bytes [off, off + len) need lie, told by the first headlen bytes of the
+ * encoded chunk (its whole header, sp->head bytes: a blosc header and block
+ * starts). lsio_chain_decode_range then decodes that range from a buffer of
+ * sp->size bytes in which only [0, sp->head) and [sp->lo, sp->hi) hold the
+ * chunk's bytes (the rest is never read). Only for chains where the blosc
+ * stage is the outermost (no checksum over the whole chunk); returns 0,
+ * -LSIO_EUNSUPPORTED (this chain, or this chunk: read it whole; also when
+ * headlen < the header) or -LSIO_ECODEC/-LSIO_ESIZE for a header that
+ * cannot be right (named). head NULL: 0 when the chain can (no sp). */
+typedef struct lsio_enc_span {
+    size_t head;   /* leading bytes that describe the blocks (needed too) */
+    size_t size;   /* bytes of the whole encoded chunk */
+    size_t lo, hi; /* encoded bytes of the blocks that hold the range */
+} lsio_enc_span;
+int lsio_chain_encoded_span(const lsio_chain *ch, const void *head, size_t headlen, size_t off,
+                            size_t len, lsio_enc_span *sp);
 /* Encode one chunk (dstlen bytes as decode produces) into a malloc'd buffer
  * the caller frees. */
 int lsio_chain_encode(const lsio_chain *ch, const void *src, size_t srclen, void **dst,

@@ -75,6 +75,7 @@ int zarr_array_make(lsio_zarr_array **out, zarr_meta *m, const char *url, lsio_i
     }
     a->m = *m;
     memset(m, 0, sizeof *m);
+    zarr_hints_init(&a->hints);
     a->io = io;
     a->own_io = own_io;
     a->pool = opts && opts->pool ? opts->pool : NULL;
@@ -173,6 +174,7 @@ void lsio_zarr_close(lsio_zarr_array *a)
     if (!a)
         return;
     zarr_meta_free(&a->m);
+    zarr_hints_fini(&a->hints);
     if (a->own_io)
         lsio_io_close(a->io);
     free(a->url);

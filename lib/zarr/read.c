@@ -38,7 +38,12 @@ typedef struct rd_obj rd_obj;
 typedef struct rd_unit {
     rd_obj *obj;
     uint64_t key;
-    lsio_completion c;
+    lsio_completion c;       /* the object, or (sparse) the blocks needed */
+    lsio_completion h;       /* sparse: the header, to check the hint */
+    atomic_int parts;        /* completions still to come */
+    int sparse;              /* read as header + blocks (hints.c) */
+    lsio_enc_span sp;        /* sparse: where the blocks lie */
+    size_t dlo, dhi;         /* sparse: the decoded bytes wanted */
 } rd_unit;
 
 struct rd_obj {
@@ -52,6 +57,8 @@ struct rd_obj {
     atomic_size_t left;
     size_t budget;
     int dest;                /* the one unit is read into the output */
+    unsigned char *sbuf;     /* a sparse unit's encoded chunk (kept for reuse) */
+    size_t scap;
     rd_obj *next;            /* free list */
     char key[LSIO_ZARR_MAX_DIMS * 21 + 8];
     char loc[];
@@ -78,6 +85,7 @@ struct rd {
     size_t inflight, live, max_live;
     int local;               /* a local backend (uring, posix) */
     int partial;             /* the chain decodes part of a chunk */
+    int sparse;              /* ... and says where its encoded bytes lie */
     uint32_t group;          /* IO group of every range of this read */
     uint64_t units_done;
     rd_obj *free;
@@ -96,8 +104,8 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static void scratch_free(void *v)
 {
     scratch *s = v;
-    lsio_free_aligned(s->p[0]);
-    lsio_free_aligned(s->p[1]);
+    for (int i = 0; i < 2; i++)
+        lsio_free_aligned(s->p[i]);
     free(s);
 }
 static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
@@ -234,6 +242,8 @@ static void obj_done(rd_obj *o)
 static void unit_finish(rd_unit *u)
 {
     lsio_completion_release(&u->c);
+    if (u->sparse)
+        lsio_completion_release(&u->h);
     rd_obj *o = u->obj;
     if (atomic_fetch_sub(&o->left, 1) == 1)
         obj_done(o);
@@ -249,22 +259,92 @@ static void finish_all(rd_obj *o)
         unit_finish(&us[i]);
 }
 
-/* Decode (or fill) one unit and place it. */
-static void unit_work(rd_unit *u)
+/* A unit of which little is read, whose chunk's block layout is known
+ * from an earlier read: plan to read only its header and the blocks that
+ * hold [lo, hi). */
+static int sparse_plan(rd *r, rd_unit *u)
+{
+    uint64_t uc[LSIO_ZARR_MAX_DIMS];
+    size_t lo, hi, n;
+    unsigned char head[ZARR_HINT_MAX];
+    zarr_key_coords(&r->g, u->key, uc);
+    if (!unit_span(r, uc, &lo, &hi) || hi - lo > r->unit_bytes / 2 ||
+        !(n = zarr_hints_get(&r->a->hints, u->key, head, sizeof head)) ||
+        lsio_chain_encoded_span(r->m->chain, head, n, lo, hi - lo, &u->sp) < 0 ||
+        u->sp.head != n || u->sp.head + (u->sp.hi - u->sp.lo) > u->sp.size / 4 * 3)
+        return 0;
+    u->sparse = 1;
+    u->dlo = lo;
+    u->dhi = hi;
+    return 1;
+}
+
+/* Remember where the blocks of a chunk read whole lie, when a later read
+ * of part of it could use it. */
+static void sparse_learn(rd *r, rd_unit *u, const uint64_t *uc)
+{
+    size_t lo, hi;
+    lsio_enc_span sp;
+    if (unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2 &&
+        lsio_chain_encoded_span(r->m->chain, u->c.data, u->c.len, lo, hi - lo, &sp) == 0 &&
+        sp.size == u->c.len)
+        zarr_hints_put(&r->a->hints, u->key, u->c.data, sp.head);
+}
+
+/* The header read with a sparse unit is not the one remembered (the chunk
+ * was written again): forget it and read the whole chunk. 1: the read is
+ * on its way (the unit finishes when it completes). */
+static int sparse_again(rd *r, rd_unit *u)
+{
+    rd_obj *o = u->obj;
+    zarr_hints_drop(&r->a->hints, u->key);
+    lsio_completion_release(&u->c);
+    lsio_completion_release(&u->h);
+    memset(&u->c, 0, sizeof u->c);
+    u->sparse = 0;
+    atomic_store(&u->parts, 1);
+    lsio_range rg = {.offset = 0, .length = LSIO_TO_END, .user_data = (uint64_t)(uintptr_t)u};
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &rg, 1, r->group);
+    if (rc < 0) {
+        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, lsio_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+/* Decode (or fill) one unit and place it. Returns 1 when the unit was
+ * handed back to the IO layer (it is not finished). */
+static int unit_work(rd_unit *u)
 {
     rd_obj *o = u->obj;
     rd *r = o->r;
     const zarr_meta *m = r->m;
     lsio_zarr_array *a = r->a;
     if (atomic_load(&r->err))
-        return;
+        return 0;
     char name[LSIO_ZARR_MAX_DIMS * 42 + 64];
     int st = u->c.status;
+    if (u->sparse) {
+        /* the header decides: gone (a missing chunk), another one (read it
+         * whole), or the one remembered (then the blocks must be there) */
+        unsigned char head[ZARR_HINT_MAX];
+        size_t hl;
+        if (u->h.status == -ENOENT) {
+            st = -ENOENT;
+        } else if (u->h.status < 0) {
+            st = u->h.status;
+            u->c.error = u->h.error;
+        } else if (u->h.len != u->sp.head ||
+                   (hl = zarr_hints_get(&a->hints, u->key, head, sizeof head)) != u->h.len ||
+                   memcmp(head, u->h.data, hl)) {
+            return sparse_again(r, u);
+        }
+    }
     if (st < 0 && st != -ENOENT) {
         unit_name(r, u, name, sizeof name);
         fail(r, st, "array %s chunk %s: %s", a->url, name,
              u->c.error ? u->c.error : lsio_strerror(st));
-        return;
+        return 0;
     }
     uint64_t uc[LSIO_ZARR_MAX_DIMS];
     zarr_key_coords(&r->g, u->key, uc);
@@ -281,7 +361,7 @@ static void unit_work(rd_unit *u)
                 fail(r, -LSIO_ESIZE, "array %s chunk %s: %zu bytes, expected %zu: %s", a->url,
                      name, u->c.len, r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
             }
-            return;
+            return 0;
         }
         /* Straight into the output when the unit is its place there. */
         if (!r->fn && r->nsel == 1) {
@@ -294,7 +374,7 @@ static void unit_work(rd_unit *u)
                     unit_name(r, u, name, sizeof name);
                     fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
                 }
-                return;
+                return 0;
             }
         }
         if (m->raw) { /* the stored bytes are the values: no decode step */
@@ -302,7 +382,7 @@ static void unit_work(rd_unit *u)
                 unit_name(r, u, name, sizeof name);
                 fail(r, -LSIO_ESIZE, "array %s chunk %s: %zu bytes, expected %zu: %s", a->url,
                      name, u->c.len, r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
-                return;
+                return 0;
             }
             src = u->c.data;
             goto place;
@@ -311,21 +391,29 @@ static void unit_work(rd_unit *u)
         if (!buf) {
             fail(r, -ENOMEM, "array %s: no memory for a chunk of %zu bytes", a->url,
                  r->unit_bytes);
-            return;
+            return 0;
         }
         /* A small part of the chunk read: decode only the bytes from its
          * first to its last element (blosc: the blocks holding them), in
-         * their place in the scratch chunk; placing reads nothing else. */
+         * their place in the scratch chunk; placing reads nothing else.
+         * Read sparsely, the header and the blocks go where they lie in
+         * the encoded chunk (the rest of it is never looked at). */
         size_t lo, hi;
         int rc = -LSIO_EUNSUPPORTED;
-        if (r->partial && unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2)
+        if (u->sparse) { /* header and blocks were read into o->sbuf */
+            rc = lsio_chain_decode_range(m->chain, o->sbuf, u->sp.size, u->dlo,
+                                         u->dhi - u->dlo, buf + u->dlo);
+        } else if (r->partial && unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2) {
+            if (r->sparse)
+                sparse_learn(r, u, uc);
             rc = lsio_chain_decode_range(m->chain, u->c.data, u->c.len, lo, hi - lo, buf + lo);
+        }
         if (rc == -LSIO_EUNSUPPORTED)
             rc = lsio_chain_decode(m->chain, u->c.data, u->c.len, buf, r->unit_bytes);
         if (rc < 0) {
             unit_name(r, u, name, sizeof name);
             fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
-            return;
+            return 0;
         }
         src = buf;
     }
@@ -334,7 +422,7 @@ place:
         int rc = emit(r, uc, src);
         if (rc < 0)
             fail(r, rc, "array %s: the block function failed: %s", a->url, lsio_strerror(rc));
-        return;
+        return 0;
     }
     for (size_t i = 0; i < r->nsel; i++) {
         zarr_walk w;
@@ -343,13 +431,14 @@ place:
         if (zarr_place(r->m, &r->sels[i], r->outs[i], uc, &w, &dst, &soff))
             zarr_walk_copy(&w, dst, src ? src + soff : NULL, m->fill);
     }
+    return 0;
 }
 
 static void unit_task(void *arg)
 {
     rd_unit *u = arg;
-    unit_work(u);
-    unit_finish(u);
+    if (!unit_work(u))
+        unit_finish(u);
 }
 
 /* A shard's index arrived: read the inner chunks needed. */
@@ -443,8 +532,13 @@ static void on_complete(void *ctx, lsio_completion *c)
         if (rc < 0)
             index_task(o);
     } else {
-        rd_unit *u = (rd_unit *)ud;
-        u->c = *c;
+        rd_unit *u = (rd_unit *)(ud & ~(uintptr_t)2);
+        if (ud & 2)
+            u->h = *c; /* a sparse unit's header */
+        else
+            u->c = *c;
+        if (atomic_fetch_sub(&u->parts, 1) != 1)
+            return;
         rc = lsio_pool_submit(r->pool, r->tg, unit_task, u);
         if (rc < 0)
             unit_task(u);
@@ -484,8 +578,22 @@ static void obj_free_all(rd *r)
         r->free = o->next;
         if (o->units != &o->one)
             free(o->units);
+        zarr_spare_give(&r->a->hints, o->sbuf, o->scap);
         free(o);
     }
+}
+
+/* Make o->sbuf hold n bytes (kept with o for the next sparse unit, and
+ * with the array after the read). */
+static int sbuf_fit(rd *r, rd_obj *o, size_t n)
+{
+    if (o->scap >= n)
+        return 1;
+    zarr_spare_give(&r->a->hints, o->sbuf, o->scap);
+    o->scap = 0;
+    if (!(o->sbuf = zarr_spare_take(&r->a->hints, n, &o->scap)))
+        return 0;
+    return 1;
 }
 
 /* Hand o's read (o->rg) to the IO layer. */
@@ -496,6 +604,26 @@ static void obj_issue(rd *r, rd_obj *o)
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", lsio_last_error());
         fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, msg);
+        finish_all(o);
+    }
+}
+
+/* Read a sparse unit: its header and its blocks, each where it lies in
+ * the chunk, into o->sbuf. */
+static void sparse_issue(rd *r, rd_obj *o)
+{
+    rd_unit *u = &o->units[0];
+    lsio_range two[2] = {
+        {.offset = 0, .length = (int64_t)u->sp.head, .dest = o->sbuf,
+         .user_data = (uint64_t)(uintptr_t)u | 2},
+        {.offset = (int64_t)u->sp.lo, .length = (int64_t)(u->sp.hi - u->sp.lo),
+         .dest = o->sbuf + u->sp.lo, .user_data = (uint64_t)(uintptr_t)u}};
+    memset(&u->h, 0, sizeof u->h);
+    atomic_store(&u->parts, 2);
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, two, 2, r->group);
+    if (rc < 0) {
+        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, lsio_last_error());
+        u->sparse = 0;
         finish_all(o);
     }
 }
@@ -536,6 +664,8 @@ static int submit_obj(rd *r, size_t i, size_t j)
         o->units[k - i].obj = o;
         o->units[k - i].key = r->keys[k];
         memset(&o->units[k - i].c, 0, sizeof o->units[k - i].c);
+        atomic_store(&o->units[k - i].parts, 1);
+        o->units[k - i].sparse = 0;
     }
     lsio_range rg = {.offset = 0, .length = LSIO_TO_END};
     if (m->sharded) {
@@ -568,6 +698,14 @@ static int submit_obj(rd *r, size_t i, size_t j)
             }
         }
     }
+    rd_unit *u0 = &o->units[0];
+    if (!o->dest && !m->sharded && r->sparse && sparse_plan(r, u0)) {
+        if (sbuf_fit(r, o, u0->sp.size)) {
+            sparse_issue(r, o);
+            return 0;
+        }
+        u0->sparse = 0; /* no memory for it: read the whole chunk */
+    }
     o->rg = rg;
     obj_issue(r, o);
     return 0;
@@ -596,6 +734,8 @@ static int run(rd *r, const progress *pg)
     r->local = local;
     r->partial = !m->raw && lsio_chain_can_decode_range(m->chain) &&
                  !getenv("LSIO_NO_PARTIAL_DECODE");
+    r->sparse = r->partial && lsio_chain_encoded_span(m->chain, NULL, 0, 0, 0, NULL) == 0 &&
+                !getenv("LSIO_NO_SPARSE_READS");
     r->max_live = local ? OBJS_PER_THREAD_LOCAL * lsio_pool_threads(r->pool) + 2 : OBJS_REMOTE;
     zarr_grid_init(&r->g, m);
     if ((rc = zarr_plan_keys(&r->g, r->sels, r->nsel, &r->keys, &r->nkeys)) < 0)

@@ -109,6 +109,29 @@ int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uin
 int zarr_place_packed(const zarr_meta *m, const lsio_selection *s, const uint64_t *uc,
                       zarr_walk *w, int64_t *src_off);
 
+/* Block layouts of blosc chunks read before (hints.c). */
+#define ZARR_HINT_MAX (16u + 4u * 128u)
+#define ZARR_SPARE_MAX 16
+typedef struct zarr_hints {
+    pthread_mutex_t mu;
+    struct zarr_hint **slot; /* allocated on the first put */
+    struct {
+        void *p;
+        size_t cap;
+    } spare[ZARR_SPARE_MAX];
+    unsigned nspare;
+} zarr_hints;
+void zarr_hints_init(zarr_hints *h);
+void zarr_hints_fini(zarr_hints *h);
+/* Copy key's header into head (cap bytes); its length, 0 when not known. */
+size_t zarr_hints_get(zarr_hints *h, uint64_t key, unsigned char *head, size_t cap);
+void zarr_hints_put(zarr_hints *h, uint64_t key, const void *head, size_t len);
+void zarr_hints_drop(zarr_hints *h, uint64_t key);
+/* A buffer of at least n bytes (*cap: its size), kept or malloc'd; give it
+ * back when done (kept when there is room, else freed). */
+void *zarr_spare_take(zarr_hints *h, size_t n, size_t *cap);
+void zarr_spare_give(zarr_hints *h, void *p, size_t cap);
+
 struct lsio_zarr_array {
     zarr_meta m;
     lsio_zarr_info info;
@@ -118,6 +141,7 @@ struct lsio_zarr_array {
     lsio_pool *pool;
     size_t inflight;
     atomic_uint_fast64_t st_read, st_missing, st_bytes, st_decoded;
+    zarr_hints hints;
 };
 
 /* Make an array handle from parsed metadata (takes over m). io may be

@@ -208,6 +208,8 @@ static void decode_range(void)
     CHECK(strstr(lsio_last_error(), "crc32c"));
     /* a truncated chunk */
     CHECK(lsio_chain_decode_range(ch, enc, enclen / 2, 0, 4, part) < 0);
+    lsio_enc_span spc;
+    CHECK_EQ(lsio_chain_encoded_span(ch, enc, enclen, 0, 4, &spc), -LSIO_EUNSUPPORTED);
     free(bad);
     free(enc);
     lsio_chain_destroy(ch);
@@ -220,6 +222,58 @@ static void decode_range(void)
     CHECK_OK(lsio_chain_encode(ch, v, N * sizeof *v, &enc, &enclen));
     CHECK_OK(lsio_chain_decode_range(ch, enc, enclen, 4096, 40000, part));
     CHECK(memcmp(part, (char *)v + 4096, 40000) == 0);
+    /* sparse: only the header and the span's bytes filled */
+    {
+        unsigned char *sparse = malloc(enclen);
+        static const size_t q[][2] = {{4096, 40000}, {0, 4}, {N * 4 - 8, 8}, {300000, 500000}};
+        for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+            lsio_enc_span sp;
+            CHECK_OK(lsio_chain_encoded_span(ch, enc, enclen, q[i][0], q[i][1], &sp));
+            CHECK_EQ(sp.size, enclen);
+            CHECK(sp.head >= 16 && sp.head <= sp.lo && sp.lo < sp.hi && sp.hi <= enclen);
+            if (q[i][1] < 100000)
+                CHECK(sp.hi - sp.lo < enclen / 2);
+            memset(sparse, 0xa5, enclen);
+            memcpy(sparse, enc, sp.head);
+            memcpy(sparse + sp.lo, (char *)enc + sp.lo, sp.hi - sp.lo);
+            CHECK_OK(lsio_chain_decode_range(ch, sparse, enclen, q[i][0], q[i][1], part));
+            CHECK(memcmp(part, (char *)v + q[i][0], q[i][1]) == 0);
+            /* the head alone is enough to say where */
+            lsio_enc_span sp2;
+            CHECK_OK(lsio_chain_encoded_span(ch, enc, sp.head, q[i][0], q[i][1], &sp2));
+            CHECK(sp2.lo == sp.lo && sp2.hi == sp.hi);
+            CHECK_EQ(lsio_chain_encoded_span(ch, enc, sp.head - 1, q[i][0], q[i][1], &sp2),
+                     -LSIO_EUNSUPPORTED);
+        }
+        free(sparse);
+        /* stored as is (incompressible): blocks in order after the header */
+        uint64_t seed = 1;
+        for (int i = 0; i < N; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t x = (uint32_t)(seed >> 32);
+            memcpy(&whole[i], &x, 4);
+        }
+        void *raw;
+        size_t rawlen;
+        CHECK_OK(lsio_chain_encode(ch, whole, N * sizeof *v, &raw, &rawlen));
+        CHECK(((unsigned char *)raw)[2] & 0x02);
+        lsio_enc_span sp;
+        CHECK_OK(lsio_chain_encoded_span(ch, raw, rawlen, 123456, 1000, &sp));
+        CHECK(sp.head == 16 && sp.hi - sp.lo < rawlen / 2);
+        sparse = calloc(1, rawlen);
+        memcpy(sparse, raw, sp.head);
+        memcpy(sparse + sp.lo, (char *)raw + sp.lo, sp.hi - sp.lo);
+        CHECK_OK(lsio_chain_decode_range(ch, sparse, rawlen, 123456, 1000, part));
+        CHECK(memcmp(part, (char *)whole + 123456, 1000) == 0);
+        /* a header that cannot be right */
+        ((unsigned char *)raw)[8] = 0;
+        ((unsigned char *)raw)[9] = 0;
+        ((unsigned char *)raw)[10] = 0;
+        ((unsigned char *)raw)[11] = 0;
+        CHECK_EQ(lsio_chain_encoded_span(ch, raw, rawlen, 0, 4, &sp), -LSIO_ECODEC);
+        free(sparse);
+        free(raw);
+    }
     lsio_chunk_spec small = spec1("<f4", N / 2);
     lsio_chain *ch2 = mk_chain(&small, 1, n2, j2);
     CHECK_EQ(lsio_chain_decode_range(ch2, enc, enclen, 0, 4, part), -LSIO_ESIZE);

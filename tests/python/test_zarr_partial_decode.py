@@ -88,3 +88,55 @@ def test_only_needed_blocks_decoded(work_dir, no_partial):
     with pytest.raises(lsio.Error, match=r"chunk 0\.0\.0"):
         a[crop]
     a.close()
+
+
+def test_sparse_reads_of_known_chunks(work_dir, monkeypatch):
+    """A chunk read once is remembered (its blosc header): the next crop of
+    it reads the header and only the blocks it needs — fewer bytes, same
+    values; a chunk written again since (another header) is read whole,
+    a chunk deleted since reads as the fill value."""
+    path = work_dir / "a.zarr"
+    data = _make(path)
+    z = zarr.open_array(str(path), mode="r+")
+    a = lsio.open(str(path))
+    crops = [(slice(1, 3), slice(10, 20), slice(30, 40)),
+             (slice(17, 21), slice(200, 256), slice(250, 262)),
+             (slice(28, 30), slice(0, 9), slice(500, 512))]
+
+    def read_all():
+        before = a.stats()["bytes_read"]
+        got = [a[c] for c in crops]
+        return got, a.stats()["bytes_read"] - before
+
+    got, first = read_all()
+    for g, c in zip(got, crops):
+        np.testing.assert_array_equal(g, data[c])
+    got, second = read_all()
+    for g, c in zip(got, crops):
+        np.testing.assert_array_equal(g, data[c])
+    assert second < first * 0.75, (first, second)
+    # read_many too
+    outs = [np.empty(data[c].shape, data.dtype) for c in crops]
+    a.read_many(crops, outs)
+    for o, c in zip(outs, crops):
+        np.testing.assert_array_equal(o, data[c])
+    # written again (other values, so another header): read whole, new values
+    new = data * 2 + 1
+    z[...] = new
+    got, third = read_all()
+    for g, c in zip(got, crops):
+        np.testing.assert_array_equal(g, new[c])
+    assert third > second
+    # deleted: the fill value
+    (path / "1.0.0").unlink()
+    want = new[crops[1]].copy()
+    want[:, :, :6] = 0  # x 250..255 lay in 1.0.0; 256..261 in 1.0.1
+    np.testing.assert_array_equal(a[crops[1]], want)
+    np.testing.assert_array_equal(a[crops[0]], new[crops[0]])
+    # off: as many bytes as the first time
+    monkeypatch.setenv("LSIO_NO_SPARSE_READS", "1")
+    before = a.stats()["bytes_read"]
+    a[crops[0]]
+    a[crops[0]]
+    assert a.stats()["bytes_read"] - before >= 2 * (path / "0.0.0").stat().st_size
+    a.close()
