@@ -129,6 +129,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rr == 0 && lsio_chain_decode(ch, src, size, whole, len) == 0 &&
                 memcmp(part, whole + lo, hi - lo))
                 abort();
+            /* and read sparsely: only the header and the span's bytes
+             * filled, the rest of the buffer garbage */
+            lsio_enc_span sp;
+            if (hi > lo && lsio_chain_encoded_span(ch, src, size, lo, hi - lo, &sp) == 0) {
+                if (sp.head > size || sp.lo > sp.hi || sp.hi > sp.size)
+                    abort();
+                if (sp.size == size) {
+                    uint8_t *sparse = malloc(size);
+                    memset(sparse, 0xa5, size);
+                    memcpy(sparse, src, sp.head);
+                    memcpy(sparse + sp.lo, src + sp.lo, sp.hi - sp.lo);
+                    /* memory safety only: a crafted chunk whose blocks
+                     * overlap decodes whole but not from its span */
+                    (void)lsio_chain_decode_range(ch, sparse, size, lo, hi - lo, part);
+                    free(sparse);
+                }
+            }
             free(part);
             free(whole);
         }
