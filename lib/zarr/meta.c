@@ -571,14 +571,8 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
     const cJSON *inner = obj(cfg, "codecs");
     /* an inner sharding_indexed (shards of shards) is a codec of the inner
      * chain: the reader's inner chunks are then the nested shards, each
-     * decoded whole by lib/codecs/sharding.c */
-    if ((rc = v3_codecs(inner, c, cap, nc, name)) < 0)
-        return rc;
-    for (size_t i = 0; i + 1 < *nc; i++)
-        if (!strcmp(lsio_codec_name(c[i]), "sharding_indexed"))
-            return lsio_error(-LSIO_EUNSUPPORTED,
-                              "array %s: codecs after a nested \"sharding_indexed\"", name);
-    return 0;
+     * decoded whole by lib/codecs/sharding.c (bytes codecs may follow it) */
+    return v3_codecs(inner, c, cap, nc, name);
 }
 
 int zarr_meta_v3(zarr_meta *m, const cJSON *j, const char *name)
