@@ -4,10 +4,14 @@
  * (missing inner chunks as the fill value); encode → decode round trips
  * over index at the start and the end, contiguous and strided inner
  * chunks, a shard inside a shard inside a shard, and a compressor after
- * the codec; all-fill inner chunks are left out of the index; errors (a
- * short blob, a crc mismatch, an entry outside the blob, an inner chunk of
- * the wrong size, a shape that is not a multiple, bad configurations) name
- * the codec and never write past dst.
+ * the codec; a nested shard followed by zstd, gzip or crc32c (and three
+ * levels with one after each) round trips, its nested shards stored through
+ * that codec, and every truncation or bit flip of it is an error (with
+ * crc32c: every flip) or a decode, never a write past dst; all-fill inner
+ * chunks are left out of the index; errors (a short blob, a crc mismatch,
+ * an entry outside the blob, an entry overlapping the index at the start or
+ * the end, an inner chunk of the wrong size, a shape that is not a
+ * multiple, bad configurations) name the codec and never write past dst.
  */
 #include "codec_test.h"
 
