@@ -34,16 +34,35 @@ DIMENSION_KEY = "_ARRAY_DIMENSIONS"
 __all__ = ["LsioBackendArray", "LsioDataStore", "LsioBackendEntrypoint"]
 
 
+_MASK_BLOCK = 1 << 22  # elements masked per step: a small boolean temporary
+
+
+def _mask_in_place(values: np.ndarray, fill) -> np.ndarray:
+    """Replace the elements equal to fill with NaN, in place, block by
+    block (what xarray's CF masking does with a full-size copy)."""
+    flat = values.reshape(-1)  # a view: values is fresh and C-contiguous
+    for start in range(0, flat.size, _MASK_BLOCK):
+        block = flat[start:start + _MASK_BLOCK]
+        np.putmask(block, block == fill, np.nan)
+    return values
+
+
 class LsioBackendArray(BackendArray):
     """A lazily indexed variable: basic indexing (ints, slices) is read by
     LSIO; outer and vectorized indexing are done by xarray on the smallest
     basic selection that covers them. Picklable (the lsio.Array reopens by
-    URL), so dask workers can read it too."""
+    URL), so dask workers can read it too.
 
-    def __init__(self, array: lsio.Array):
+    mask_fill: a float variable's fill value that this array turns into
+    NaN itself, in place as it reads (the store then hands xarray the
+    _FillValue in the encoding, not the attributes, so xarray does not
+    mask again with a copy of the whole result)."""
+
+    def __init__(self, array: lsio.Array, mask_fill=None):
         self.array = array
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
+        self.mask_fill = mask_fill
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
         """Read an explicit indexer (basic, outer or vectorized)."""
@@ -51,7 +70,13 @@ class LsioBackendArray(BackendArray):
             key, self.shape, indexing.IndexingSupport.BASIC, self._raw_indexing_method)
 
     def _raw_indexing_method(self, key: tuple) -> np.ndarray:
-        return self.array[key]
+        values = self.array[key]
+        if self.mask_fill is not None:
+            values = np.asarray(values)
+            if not (values.flags.c_contiguous and values.flags.writeable):
+                values = values.copy()
+            values = _mask_in_place(values, self.mask_fill)
+        return values
 
 
 def _dims_and_attrs(name: str, array: lsio.Array) -> tuple[tuple[str, ...], dict]:
@@ -74,14 +99,18 @@ def _dims_and_attrs(name: str, array: lsio.Array) -> tuple[tuple[str, ...], dict
 class LsioDataStore(AbstractDataStore):
     """The variables and attributes of one Zarr group, read through LSIO."""
 
-    def __init__(self, group: lsio.Group):
+    def __init__(self, group: lsio.Group, mask: bool = False):
         self.group = group
+        self.mask = mask  # CF masking of float variables done while reading
         self._arrays = {name: group[name] for name, kind in zip(group.members, group.kinds)
                         if kind == "array"}
 
     @classmethod
-    def open(cls, url, group: str | None = None, **options) -> "LsioDataStore":
-        """Open the group at url (or its subgroup `group`) with lsio options."""
+    def open(cls, url, group: str | None = None, mask: bool = False,
+             **options) -> "LsioDataStore":
+        """Open the group at url (or its subgroup `group`) with lsio options;
+        mask: replace float variables' fill values with NaN while reading
+        (xarray's mask_and_scale, done in place)."""
         g = lsio.open_group(url, **options)
         if group not in (None, "", "/"):
             sub = g[group.strip("/")]
@@ -89,7 +118,7 @@ class LsioDataStore(AbstractDataStore):
             if not isinstance(sub, lsio.Group):
                 raise ValueError(f"{url}: member {group!r} is an array, not a group")
             g = sub
-        return cls(g)
+        return cls(g, mask)
 
     def open_store_variable(self, name: str, array: lsio.Array) -> Variable:
         """A lazy xarray Variable over one array (fill value as _FillValue)."""
@@ -99,9 +128,18 @@ class LsioDataStore(AbstractDataStore):
                     "preferred_chunks": dict(zip(dims, array.chunks)),
                     "source": array.url}
         fill = array.fill_value
+        mask_fill = None
         if fill is not None:
-            attrs["_FillValue"] = fill
-        data = indexing.LazilyIndexedArray(LsioBackendArray(array))
+            if (self.mask and np.dtype(array.dtype).kind == "f" and
+                    not {"scale_factor", "add_offset", "missing_value"} & attrs.keys()):
+                # masked here, in place (NaN needs no masking); xarray's
+                # CF decoding would put _FillValue in the encoding too
+                encoding["_FillValue"] = fill
+                if not np.isnan(fill):
+                    mask_fill = fill
+            else:
+                attrs["_FillValue"] = fill
+        data = indexing.LazilyIndexedArray(LsioBackendArray(array, mask_fill))
         return Variable(dims, data, attrs, encoding)
 
     def get_variables(self):
@@ -152,7 +190,8 @@ class LsioBackendEntrypoint(BackendEntrypoint):
         options = {"inflight_bytes": int(inflight_bytes or 0)}
         if threads is not None:
             options["threads"] = int(threads)
-        store = LsioDataStore.open(os.fspath(filename_or_obj), group=group, **options)
+        store = LsioDataStore.open(os.fspath(filename_or_obj), group=group,
+                                   mask=bool(mask_and_scale), **options)
         try:
             return StoreBackendEntrypoint().open_dataset(
                 store, mask_and_scale=mask_and_scale, decode_times=decode_times,

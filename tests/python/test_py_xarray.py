@@ -166,3 +166,48 @@ def test_engine_name_when_installed(store):
                     "(pip install ./python); the build tree is tested with the class")
     xr.testing.assert_identical(xr.open_dataset(store, engine="lsio").load(),
                                 xr.open_dataset(store, engine="zarr").load())
+
+
+@pytest.mark.parametrize("mask_and_scale", [True, False])
+def test_float_fill_masked_while_reading(work_dir, mask_and_scale):
+    """Float variables with a fill value are masked by the backend, in
+    place, as they are read (not by xarray with a copy); the dataset equals
+    the zarr engine's: values, attributes and encoding, whole, sliced and
+    through dask; packed variables (scale_factor) stay xarray's to decode."""
+    from lsio.xarray_backend import LsioDataStore
+    rng = np.random.default_rng(3)
+    sst = rng.standard_normal((6, 20, 30)).astype("f4")
+    sst[:, :3, :4] = -999.0
+    sst[2, 5, 5] = np.nan
+    wind = rng.standard_normal((6, 20, 30))
+    wind[0, 0, :] = 0.0
+    ds = xr.Dataset({"sst": (("t", "y", "x"), sst), "wind": (("t", "y", "x"), wind),
+                     "packed": (("t", "y", "x"), wind * 3)})
+    path = str(work_dir / "fill.zarr")
+    ds.to_zarr(path, encoding={"sst": {"_FillValue": -999.0, "chunks": (2, 10, 10)},
+                               "wind": {"_FillValue": 0.0, "chunks": (3, 20, 15)},
+                               "packed": {"_FillValue": 0.0, "scale_factor": 0.5,
+                                          "dtype": "f8"}})
+    kw = dict(mask_and_scale=mask_and_scale)
+    ref = xr.open_dataset(path, engine="zarr", **kw)
+    got = xr.open_dataset(path, engine=ENGINE, **kw)
+    xr.testing.assert_identical(got.load(), ref.load())
+    for v in ("sst", "wind", "packed"):
+        assert got[v].encoding.get("_FillValue") == ref[v].encoding.get("_FillValue"), v
+        assert got[v].attrs == ref[v].attrs, v
+    if mask_and_scale:
+        assert np.isnan(got.sst.values[:, :3, :4]).all()
+    sel = dict(t=slice(1, 4), y=slice(2, 17, 3), x=7)
+    ref2 = xr.open_dataset(path, engine="zarr", **kw)
+    got2 = xr.open_dataset(path, engine=ENGINE, **kw)
+    xr.testing.assert_identical(got2.isel(sel).load(), ref2.isel(sel).load())
+    got3 = xr.open_dataset(path, engine=ENGINE, chunks={"t": 2}, **kw)
+    xr.testing.assert_identical(got3.load(), ref2.load())
+    # the backend's own variables: masked ones carry _FillValue in the encoding
+    st = LsioDataStore.open(path, mask=mask_and_scale)
+    raw = st.get_variables()
+    assert ("_FillValue" in raw["sst"].attrs) != mask_and_scale
+    assert "_FillValue" in raw["packed"].attrs  # scale_factor: xarray decodes it
+    st.close()
+    for x in (ref, got, ref2, got2, got3):
+        x.close()
