@@ -169,6 +169,12 @@ int lsio_zarr_open(lsio_zarr_array **out, const char *url, const lsio_zarr_opts 
     return rc;
 }
 
+int zarr_local(const lsio_zarr_array *a)
+{
+    const char *be = lsio_io_backend_name(a->io);
+    return be && (!strcmp(be, "uring") || !strcmp(be, "posix"));
+}
+
 void lsio_zarr_close(lsio_zarr_array *a)
 {
     if (!a)

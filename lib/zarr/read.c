@@ -475,6 +475,10 @@ static void index_task(void *arg)
         goto all_done;
     }
     int rc = zarr_shard_index_decode(m, o->ic.data, o->ic.len, e, o->key);
+    uint64_t size;
+    if (rc == 0 && r->local && !m->index_at_start &&
+        lsio_io_size(r->a->io, o->loc, &size) == 0) /* a statx */
+        rc = zarr_shard_index_end(m, e, size, o->key);
     if (rc < 0) {
         fail(r, rc, "array %s %s", r->a->url, lsio_last_error());
         goto all_done;
@@ -729,8 +733,7 @@ static int run(rd *r, const progress *pg)
         r->unit_elems *= m->chunks[d];
     r->unit_bytes = (size_t)r->unit_elems * m->itemsize;
     /* The units to read, grouped by object. */
-    const char *be = lsio_io_backend_name(a->io);
-    int local = be && (!strcmp(be, "uring") || !strcmp(be, "posix"));
+    int local = zarr_local(a);
     r->local = local;
     r->partial = !m->raw && lsio_chain_can_decode_range(m->chain) &&
                  !getenv("LSIO_NO_PARTIAL_DECODE");

@@ -9,10 +9,10 @@
  *
  * An inner chunk must also stay clear of the index bytes. With the index at
  * the start that is checked here (no entry starts before index_bytes). With
- * the index at the end it needs the shard's size, which the reader does not
- * learn (it reads the index as the last index_bytes, or a suffix range, and
- * the inner chunks as ranges), so that side is not checked by
- * zarr_shard_index_decode.
+ * the index at the end it needs the shard's size, which the reader learns
+ * only where asking is cheap (a local file: zarr_shard_index_end); remotely
+ * it reads the index as a suffix range and inner chunks as ranges, and that
+ * side is not checked.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,4 +58,20 @@ int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len, uin
     if ((rc = zarr_shard_index_check(entries, m->n_inner, 0, key)) < 0)
         return rc;
     return m->index_at_start ? index_clear(entries, m->n_inner, m->index_bytes, key) : 0;
+}
+
+int zarr_shard_index_end(const zarr_meta *m, const uint64_t *e, uint64_t shard_size,
+                         const char *key)
+{
+    if (m->index_at_start)
+        return 0;
+    uint64_t data_end = shard_size >= m->index_bytes ? shard_size - m->index_bytes : 0;
+    for (uint64_t i = 0; i < m->n_inner; i++)
+        if (e[2 * i] != ZARR_SHARD_MISSING && e[2 * i] + e[2 * i + 1] > data_end)
+            return lsio_error(-LSIO_EFORMAT,
+                              "shard %s: index entry %" PRIu64 " (offset %" PRIu64
+                              ", %" PRIu64 " bytes) overlaps the %zu-byte index at the end of"
+                              " the %" PRIu64 "-byte shard",
+                              key, i, e[2 * i], e[2 * i + 1], m->index_bytes, shard_size);
+    return 0;
 }

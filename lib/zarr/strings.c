@@ -127,7 +127,7 @@ int lsio_zarr_read_strings(lsio_zarr_array *a, const lsio_selection *sel, uint64
     if (rc == 0 && m->sharded && !(ent = malloc(m->n_inner * 16)))
         rc = -ENOMEM;
     uint64_t cur_shard = UINT64_MAX;
-    int shard_missing = 0;
+    int shard_missing = 0, local = zarr_local(a);
     for (size_t i = 0; i < nkeys && rc == 0; i++) {
         uint64_t uc[ZMAX], sc[ZMAX], shard = keys[i] / m->n_inner;
         zarr_key_coords(&s.g, keys[i], uc);
@@ -154,6 +154,9 @@ int lsio_zarr_read_strings(lsio_zarr_array *a, const lsio_selection *sel, uint64
                     rc = lsio_error_wrap(rc, "array %s shard %s", a->url, key);
                 else
                     rc = zarr_shard_index_decode(m, lsio_buf_data(b), lsio_buf_len(b), ent, key);
+                uint64_t size;
+                if (rc == 0 && local && lsio_io_size(a->io, loc, &size) == 0)
+                    rc = zarr_shard_index_end(m, ent, size, key);
                 lsio_buf_release(b);
                 if (rc < 0)
                     break;

@@ -64,6 +64,10 @@ int zarr_shard_index_check(const uint64_t *entries, uint64_t n_inner, uint64_t s
  * (n_inner*2 uint64, native order); with the index at the start, an entry
  * that starts inside it is -LSIO_EFORMAT (at the end the shard's size,
  * which the reader does not learn, would be needed). */
+/* With the index at the end, and the shard's size known (a local file):
+ * no stored inner chunk reaches into the index. */
+int zarr_shard_index_end(const zarr_meta *m, const uint64_t *e, uint64_t shard_size,
+                         const char *key);
 int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len,
                             uint64_t *entries, const char *key);
 #define ZARR_SHARD_MISSING UINT64_MAX
@@ -110,6 +114,10 @@ int zarr_place(const zarr_meta *m, const lsio_selection *s, void *out, const uin
 /* The same with the selected elements packed (C order of the piece). */
 int zarr_place_packed(const zarr_meta *m, const lsio_selection *s, const uint64_t *uc,
                       zarr_walk *w, int64_t *src_off);
+
+/* Whether a's store is local files (uring or posix): size requests are a
+ * statx, and many objects in flight buy nothing. */
+int zarr_local(const lsio_zarr_array *a);
 
 /* Block layouts of blosc chunks read before (hints.c). */
 #define ZARR_HINT_MAX (16u + 4u * 128u)

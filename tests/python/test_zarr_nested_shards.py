@@ -309,10 +309,9 @@ def test_entry_overlapping_index_at_start_refused(lsio_zarr, work_dir):
         r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the reader reads an index at the end as the last "
-                   "index_bytes (or a suffix range) and inner chunks by range: it does not "
-                   "learn the shard's size, so lib/zarr/shard.c cannot check the end side")
 def test_entry_overlapping_index_at_end_refused(lsio_zarr, work_dir):
+    """Locally the reader asks the shard's size (a statx) and checks the end
+    side too (remotely it reads the index as a suffix range and does not)."""
     good, bad = overlap_store(work_dir, False)
     assert np.array_equal(lsio_get(lsio_zarr, good, work_dir / "g.npy"), u1_data())
     r = lsio_zarr("get", bad, "-o", work_dir / "x.npy")
