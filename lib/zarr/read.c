@@ -44,6 +44,7 @@ typedef struct rd_unit {
     int sparse;              /* read as header + blocks (hints.c) */
     lsio_enc_span sp;        /* sparse: where the blocks lie */
     size_t dlo, dhi;         /* sparse: the decoded bytes wanted */
+    uint64_t size;           /* probed: the stored object's size */
 } rd_unit;
 
 struct rd_obj {
@@ -259,23 +260,33 @@ static void finish_all(rd_obj *o)
         unit_finish(&us[i]);
 }
 
-/* A unit of which little is read, whose chunk's block layout is known
- * from an earlier read: plan to read only its header and the blocks that
- * hold [lo, hi). */
+/* Is reading span sp of a chunk (header and blocks) worth it against
+ * reading the whole chunk? */
+static int sparse_worth(const lsio_enc_span *sp)
+{
+    return sp->head + (sp->hi - sp->lo) <= sp->size / 4 * 3;
+}
+
+/* A unit of which little is read: 1 when its chunk's block layout is known
+ * from an earlier read (then read only its header and the blocks that hold
+ * [dlo, dhi)); 2 when it is not known but could be learned from the
+ * chunk's first bytes (a local store: a probe); 0 otherwise. */
 static int sparse_plan(rd *r, rd_unit *u)
 {
     uint64_t uc[LSIO_ZARR_MAX_DIMS];
     size_t lo, hi, n;
     unsigned char head[ZARR_HINT_MAX];
     zarr_key_coords(&r->g, u->key, uc);
-    if (!unit_span(r, uc, &lo, &hi) || hi - lo > r->unit_bytes / 2 ||
-        !(n = zarr_hints_get(&r->a->hints, u->key, head, sizeof head)) ||
-        lsio_chain_encoded_span(r->m->chain, head, n, lo, hi - lo, &u->sp) < 0 ||
-        u->sp.head != n || u->sp.head + (u->sp.hi - u->sp.lo) > u->sp.size / 4 * 3)
+    if (!unit_span(r, uc, &lo, &hi) || hi - lo > r->unit_bytes / 2)
         return 0;
-    u->sparse = 1;
     u->dlo = lo;
     u->dhi = hi;
+    if (!(n = zarr_hints_get(&r->a->hints, u->key, head, sizeof head)))
+        return r->local ? 2 : 0;
+    if (lsio_chain_encoded_span(r->m->chain, head, n, lo, hi - lo, &u->sp) < 0 ||
+        u->sp.head != n || !sparse_worth(&u->sp))
+        return 0;
+    u->sparse = 1;
     return 1;
 }
 
@@ -334,8 +345,8 @@ static int unit_work(rd_unit *u)
         } else if (u->h.status < 0) {
             st = u->h.status;
             u->c.error = u->h.error;
-        } else if (u->h.len != u->sp.head ||
-                   (hl = zarr_hints_get(&a->hints, u->key, head, sizeof head)) != u->h.len ||
+        } else if (u->h.len < u->sp.head ||
+                   (hl = zarr_hints_get(&a->hints, u->key, head, sizeof head)) != u->sp.head ||
                    memcmp(head, u->h.data, hl)) {
             return sparse_again(r, u);
         }
@@ -353,7 +364,7 @@ static int unit_work(rd_unit *u)
         atomic_fetch_add(&a->st_missing, 1);
     } else {
         atomic_fetch_add(&a->st_read, 1);
-        atomic_fetch_add(&a->st_bytes, u->c.len);
+        atomic_fetch_add(&a->st_bytes, u->c.len + (u->sparse ? u->h.len : 0));
         atomic_fetch_add(&a->st_decoded, r->unit_bytes);
         if (o->dest) {
             if (u->c.len != r->unit_bytes) {
@@ -523,6 +534,51 @@ all_done:
     finish_all(o);
 }
 
+static int sbuf_fit(rd *r, rd_obj *o, size_t n);
+
+/* A probe of a chunk's first bytes arrived (u->h): when its blosc header
+ * says a few blocks hold what is wanted, remember the header and read just
+ * those blocks; else read the whole chunk. */
+static void probe_task(void *arg)
+{
+    rd_unit *u = arg;
+    rd_obj *o = u->obj;
+    rd *r = o->r;
+    lsio_completion h = u->h;
+    memset(&u->h, 0, sizeof u->h);
+    if (atomic_load(&r->err) || h.status < 0) {
+        if (!atomic_load(&r->err) && h.status != -ENOENT)
+            fail(r, h.status, "array %s chunk %s: %s", r->a->url, o->key,
+                 h.error ? h.error : lsio_strerror(h.status));
+        u->c = (lsio_completion){.status = h.status};
+        lsio_completion_release(&h);
+        unit_task(u); /* missing: the fill value; failed: nothing */
+        return;
+    }
+    lsio_enc_span sp;
+    lsio_range rg = {.offset = 0, .length = LSIO_TO_END, .user_data = (uint64_t)(uintptr_t)u};
+    if (lsio_chain_encoded_span(r->m->chain, h.data, h.len, u->dlo, u->dhi - u->dlo, &sp) == 0 &&
+        sp.size == u->size && sp.head <= h.len && sparse_worth(&sp) &&
+        sbuf_fit(r, o, sp.size)) {
+        zarr_hints_put(&r->a->hints, u->key, h.data, sp.head);
+        memcpy(o->sbuf, h.data, sp.head);
+        u->sp = sp;
+        u->sparse = 1;
+        u->h = h; /* checked against the hint like any sparse read */
+        rg = (lsio_range){.offset = (int64_t)sp.lo, .length = (int64_t)(sp.hi - sp.lo),
+                          .dest = o->sbuf + sp.lo, .user_data = (uint64_t)(uintptr_t)u};
+    } else {
+        atomic_fetch_add(&r->a->st_bytes, h.len); /* the probe, read in vain */
+        lsio_completion_release(&h);
+    }
+    atomic_store(&u->parts, 1);
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &rg, 1, r->group);
+    if (rc < 0) {
+        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, lsio_last_error());
+        unit_finish(u);
+    }
+}
+
 /* IO completions, on an IO thread: hand over to the pool. */
 static void on_complete(void *ctx, lsio_completion *c)
 {
@@ -536,7 +592,13 @@ static void on_complete(void *ctx, lsio_completion *c)
         if (rc < 0)
             index_task(o);
     } else {
-        rd_unit *u = (rd_unit *)(ud & ~(uintptr_t)2);
+        rd_unit *u = (rd_unit *)(ud & ~(uintptr_t)6);
+        if (ud & 4) { /* a probe of the chunk's first bytes */
+            u->h = *c;
+            if (lsio_pool_submit(r->pool, r->tg, probe_task, u) < 0)
+                probe_task(u);
+            return;
+        }
         if (ud & 2)
             u->h = *c; /* a sparse unit's header */
         else
@@ -587,10 +649,36 @@ static void obj_free_all(rd *r)
     }
 }
 
+/* Probe a local chunk of which little is read and whose layout is not
+ * known: its first bytes (a blosc header and block starts) first. 0: on
+ * its way; -1: not worth it or not possible (read it as usual). */
+#define PROBE_MIN (128u << 10) /* smaller chunks are read whole */
+#define PROBE_BYTES 4096u
+static int probe_issue(rd *r, rd_obj *o)
+{
+    rd_unit *u = &o->units[0];
+    if (lsio_io_size(r->a->io, o->loc, &u->size) < 0 || u->size < PROBE_MIN)
+        return -1; /* a missing chunk is found by the usual read */
+    lsio_range rg = {.offset = 0, .length = PROBE_BYTES,
+                     .user_data = (uint64_t)(uintptr_t)u | 4};
+    memset(&u->h, 0, sizeof u->h);
+    atomic_store(&u->parts, 1);
+    int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &rg, 1, r->group);
+    if (rc < 0) {
+        fail(r, rc, "array %s chunk %s: %s", r->a->url, o->key, lsio_last_error());
+        finish_all(o);
+    }
+    return 0;
+}
+
 /* Make o->sbuf hold n bytes (kept with o for the next sparse unit, and
  * with the array after the read). */
 static int sbuf_fit(rd *r, rd_obj *o, size_t n)
 {
+    /* one size for every chunk of the array (blosc adds at most 16 bytes
+     * to what it compresses), so that kept buffers always fit */
+    if (n < r->unit_bytes + 64)
+        n = r->unit_bytes + 64;
     if (o->scap >= n)
         return 1;
     zarr_spare_give(&r->a->hints, o->sbuf, o->scap);
@@ -703,12 +791,15 @@ static int submit_obj(rd *r, size_t i, size_t j)
         }
     }
     rd_unit *u0 = &o->units[0];
-    if (!o->dest && !m->sharded && r->sparse && sparse_plan(r, u0)) {
+    int how = !o->dest && !m->sharded && r->sparse ? sparse_plan(r, u0) : 0;
+    if (how == 1) {
         if (sbuf_fit(r, o, u0->sp.size)) {
             sparse_issue(r, o);
             return 0;
         }
         u0->sparse = 0; /* no memory for it: read the whole chunk */
+    } else if (how == 2 && probe_issue(r, o) == 0) {
+        return 0;
     }
     o->rg = rg;
     obj_issue(r, o);
