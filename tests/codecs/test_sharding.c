@@ -58,29 +58,46 @@ static int dec_guarded(lsio_chain *ch, const void *src, size_t n, void *dst, siz
     return rc;
 }
 
+/* The 3 (offset, nbytes) entries of the hand-made shards' index at p. */
+static void put_index(uint8_t *p, const uint64_t *e)
+{
+    for (int i = 0; i < 6; i++)
+        put64(p + 8 * i, e[i]);
+}
+
+/* The hand-made u1 shard of 6 (inner chunks of 2, bytes only, LE index
+ * without a checksum, index at `where`): its chain (fill fv) after checking
+ * that blob decodes to {fill, fill, 5, 6, 7, 8}. */
+static lsio_chain *hand_chain(const uint8_t *blob, size_t n, const char *where,
+                              const uint8_t *fv, lsio_codec **c)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"chunk_shape\":[2],\"codecs\":[{\"name\":\"bytes\"}],\"index_codecs\":"
+             "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}],"
+             "\"index_location\":\"%s\"}", where);
+    *c = mk_codec("sharding_indexed", cfg);
+    lsio_chunk_spec s = spec1("|u1", 6);
+    s.fill = fv;
+    lsio_chain *ch = NULL;
+    CHECK_OK(lsio_chain_create(&ch, c, 1, &s));
+    uint8_t out[6];
+    CHECK_OK(dec_guarded(ch, blob, n, out, 6));
+    const uint8_t want[6] = {*fv, *fv, 5, 6, 7, 8};
+    CHECK(memcmp(out, want, 6) == 0);
+    return ch;
+}
+
 /* A shard written by hand: u1, shard 6, inner 2, bytes only, index at the
  * end without a checksum; inner 0 missing, 1 at offset 2, 2 at offset 0. */
 static void by_hand(void)
 {
     uint8_t blob[4 + 48] = {7, 8, 5, 6};
-    put64(blob + 4, LSIO_SHARD_MISSING);
-    put64(blob + 12, LSIO_SHARD_MISSING);
-    put64(blob + 20, 2);
-    put64(blob + 28, 2);
-    put64(blob + 36, 0);
-    put64(blob + 44, 2);
-    lsio_codec *c = mk_codec("sharding_indexed", "{\"chunk_shape\":[2],\"codecs\":[{\"name\":"
-                                                 "\"bytes\"}],\"index_codecs\":[{\"name\":"
-                                                 "\"bytes\",\"configuration\":{\"endian\":"
-                                                 "\"little\"}}]}");
+    put_index(blob + 4, (const uint64_t[]){LSIO_SHARD_MISSING, LSIO_SHARD_MISSING, 2, 2, 0, 2});
+    lsio_codec *c;
     uint8_t fv = 9, out[6];
     lsio_chunk_spec s = spec1("|u1", 6);
-    s.fill = &fv;
-    lsio_chain *ch = NULL;
-    CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
-    CHECK_OK(dec_guarded(ch, blob, sizeof blob, out, 6));
-    static const uint8_t want[6] = {9, 9, 5, 6, 7, 8};
-    CHECK(memcmp(out, want, 6) == 0);
+    lsio_chain *ch = hand_chain(blob, sizeof blob, "end", &fv, &c);
     /* no fill given: zeros */
     lsio_chain_destroy(ch);
     s.fill = NULL;
@@ -130,24 +147,10 @@ static void by_hand_start(void)
 {
     uint8_t blob[48 + 4] = {0};
     memcpy(blob + 48, (const uint8_t[]){7, 8, 5, 6}, 4);
-    put64(blob + 0, LSIO_SHARD_MISSING);
-    put64(blob + 8, LSIO_SHARD_MISSING);
-    put64(blob + 16, 50);
-    put64(blob + 24, 2);
-    put64(blob + 32, 48);
-    put64(blob + 40, 2);
-    lsio_codec *c = mk_codec("sharding_indexed", "{\"chunk_shape\":[2],\"codecs\":[{\"name\":"
-                                                 "\"bytes\"}],\"index_codecs\":[{\"name\":"
-                                                 "\"bytes\",\"configuration\":{\"endian\":"
-                                                 "\"little\"}}],\"index_location\":\"start\"}");
+    put_index(blob, (const uint64_t[]){LSIO_SHARD_MISSING, LSIO_SHARD_MISSING, 50, 2, 48, 2});
+    lsio_codec *c;
     uint8_t fv = 9, out[6];
-    lsio_chunk_spec s = spec1("|u1", 6);
-    s.fill = &fv;
-    lsio_chain *ch = NULL;
-    CHECK_OK(lsio_chain_create(&ch, &c, 1, &s));
-    CHECK_OK(dec_guarded(ch, blob, sizeof blob, out, 6));
-    static const uint8_t want[6] = {9, 9, 5, 6, 7, 8};
-    CHECK(memcmp(out, want, 6) == 0);
+    lsio_chain *ch = hand_chain(blob, sizeof blob, "start", &fv, &c);
     static const uint64_t offs[] = {47, 46, 0, 20};
     for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++) {
         put64(blob + 32, offs[k]); /* inner chunk 2 */
