@@ -121,6 +121,14 @@ size_t lsio_zarr_itemsize(const lsio_zarr_array *a);
  * -EINVAL). Not for STRING arrays (see lsio_zarr_read_strings). */
 int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, size_t out_bytes);
 
+/* lsio_zarr_read with flags: LSIO_ZARR_MASK_FILL reads elements equal to
+ * the fill value (and missing chunks) as NaN, as xarray's CF masking makes
+ * them, in the same pass over the data (float32 and float64 arrays whose
+ * fill value is a number; other arrays: -EINVAL; a NaN fill: no change). */
+#define LSIO_ZARR_MASK_FILL 1u
+int lsio_zarr_read_flags(lsio_zarr_array *a, const lsio_selection *sel, void *out,
+                         size_t out_bytes, unsigned flags);
+
 /* Read n selections in one submission: every chunk they need is read and
  * decoded once, even when selections overlap. */
 int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,9 @@ struct rd {
     int local;               /* a local backend (uring, posix) */
     int partial;             /* the chain decodes part of a chunk */
     int sparse;              /* ... and says where its encoded bytes lie */
+    int mask;                /* LSIO_ZARR_MASK_FILL: fill values become NaN */
+    const void *fill;        /* what missing elements read as */
+    unsigned char nan[8];    /* a NaN of the dtype (mask) */
     uint32_t group;          /* IO group of every range of this read */
     uint64_t units_done;
     rd_obj *free;
@@ -193,7 +197,7 @@ static int emit(rd *r, const uint64_t *uc, const unsigned char *src)
     unsigned char *buf = scratch_get(1, w.total * item);
     if (!buf)
         return -ENOMEM;
-    zarr_walk_copy(&w, buf, src ? src + off : NULL, m->fill);
+    zarr_walk_copy(&w, buf, src ? src + off : NULL, r->fill);
     return r->fn(r->fctx, buf, w.total);
 }
 
@@ -223,6 +227,29 @@ static int unit_span(const rd *r, const uint64_t *uc, size_t *lo, size_t *hi)
     *lo = (size_t)l;
     *hi = (size_t)h;
     return 1;
+}
+
+/* LSIO_ZARR_MASK_FILL: the elements of p[0, bytes) equal to the fill
+ * value become NaN (decoded values, native order, float32 or float64). */
+static void mask_fill(const rd *r, void *p, size_t bytes)
+{
+    if (!r->mask)
+        return;
+    if (r->m->itemsize == 4) {
+        float f, *x = p, nan;
+        memcpy(&f, r->m->fill, 4);
+        memcpy(&nan, r->nan, 4);
+        for (size_t i = 0, n = bytes / 4; i < n; i++)
+            if (x[i] == f)
+                x[i] = nan;
+    } else {
+        double f, *x = p, nan;
+        memcpy(&f, r->m->fill, 8);
+        memcpy(&nan, r->nan, 8);
+        for (size_t i = 0, n = bytes / 8; i < n; i++)
+            if (x[i] == f)
+                x[i] = nan;
+    }
 }
 
 /* ------------------------------------------------------------ tasks */
@@ -385,6 +412,7 @@ static int unit_work(rd_unit *u)
                     unit_name(r, u, name, sizeof name);
                     fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
                 }
+                mask_fill(r, dst, r->unit_bytes);
                 return 0;
             }
         }
@@ -396,6 +424,7 @@ static int unit_work(rd_unit *u)
                 return 0;
             }
             src = u->c.data;
+            mask_fill(r, u->c.data, r->unit_bytes); /* our own buffer */
             goto place;
         }
         unsigned char *buf = scratch_get(0, r->unit_bytes);
@@ -414,13 +443,18 @@ static int unit_work(rd_unit *u)
         if (u->sparse) { /* header and blocks were read into o->sbuf */
             rc = lsio_chain_decode_range(m->chain, o->sbuf, u->sp.size, u->dlo,
                                          u->dhi - u->dlo, buf + u->dlo);
+            if (rc == 0)
+                mask_fill(r, buf + u->dlo, u->dhi - u->dlo);
         } else if (r->partial && unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2) {
             if (r->sparse)
                 sparse_learn(r, u, uc);
             rc = lsio_chain_decode_range(m->chain, u->c.data, u->c.len, lo, hi - lo, buf + lo);
+            if (rc == 0)
+                mask_fill(r, buf + lo, hi - lo);
         }
-        if (rc == -LSIO_EUNSUPPORTED)
-            rc = lsio_chain_decode(m->chain, u->c.data, u->c.len, buf, r->unit_bytes);
+        if (rc == -LSIO_EUNSUPPORTED && (rc = lsio_chain_decode(m->chain, u->c.data, u->c.len,
+                                                                buf, r->unit_bytes)) == 0)
+            mask_fill(r, buf, r->unit_bytes);
         if (rc < 0) {
             unit_name(r, u, name, sizeof name);
             fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
@@ -440,7 +474,7 @@ place:
         unsigned char *dst;
         int64_t soff;
         if (zarr_place(r->m, &r->sels[i], r->outs[i], uc, &w, &dst, &soff))
-            zarr_walk_copy(&w, dst, src ? src + soff : NULL, m->fill);
+            zarr_walk_copy(&w, dst, src ? src + soff : NULL, r->fill);
     }
     return 0;
 }
@@ -777,7 +811,7 @@ static int submit_obj(rd *r, size_t i, size_t j)
          * chunk is caught by the length check, not silently cut. */
         /* An uncompressed chunk that is its place in the output: read it
          * there. */
-        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes) {
+        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes && !r->mask) {
             uint64_t uc[LSIO_ZARR_MAX_DIMS];
             zarr_key_coords(&r->g, r->keys[i], uc);
             zarr_walk w;
@@ -826,6 +860,7 @@ static int run(rd *r, const progress *pg)
     /* The units to read, grouped by object. */
     int local = zarr_local(a);
     r->local = local;
+    r->fill = r->mask ? (const void *)r->nan : m->fill;
     r->partial = !m->raw && lsio_chain_can_decode_range(m->chain) &&
                  !getenv("LSIO_NO_PARTIAL_DECODE");
     r->sparse = r->partial && lsio_chain_encoded_span(m->chain, NULL, 0, 0, 0, NULL) == 0 &&
@@ -911,8 +946,9 @@ static int check_sel(const lsio_zarr_array *a, const lsio_selection *s)
     return 0;
 }
 
-int lsio_zarr_read_many_group(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
-                              void *const *outs, const size_t *out_bytes, uint32_t io_group)
+static int read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
+                     void *const *outs, const size_t *out_bytes, uint32_t io_group,
+                     unsigned flags)
 {
     if (!a || (n && (!sels || !outs || !out_bytes)))
         return lsio_error(-EINVAL, "lsio_zarr_read: NULL argument");
@@ -939,10 +975,37 @@ int lsio_zarr_read_many_group(lsio_zarr_array *a, const lsio_selection *sels, si
     r->nsel = n;
     r->outs = outs;
     r->group = io_group;
+    if (flags & LSIO_ZARR_MASK_FILL) {
+        const zarr_meta *m = &a->m;
+        size_t is = m->itemsize;
+        if (m->dtype.kind != LSIO_DT_FLOAT || (is != 4 && is != 8)) {
+            free(r);
+            return lsio_error(-EINVAL, "array %s: fill masking is for float32 and float64 "
+                              "arrays", a->url);
+        }
+        float nf = NAN;
+        double nd = NAN, f = NAN; /* no fill value: nothing to mask */
+        if (m->fill && is == 4) {
+            float f4;
+            memcpy(&f4, m->fill, 4);
+            f = f4;
+            memcpy(r->nan, &nf, 4);
+        } else if (m->fill) {
+            memcpy(&f, m->fill, 8);
+            memcpy(r->nan, &nd, 8);
+        }
+        r->mask = !isnan(f); /* a NaN fill is NaN already */
+    }
     int rc = run(r, NULL);
     free(r->keys);
     free(r);
     return rc;
+}
+
+int lsio_zarr_read_many_group(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
+                              void *const *outs, const size_t *out_bytes, uint32_t io_group)
+{
+    return read_many(a, sels, n, outs, out_bytes, io_group, 0);
 }
 
 int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
@@ -951,7 +1014,8 @@ int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n
     return lsio_zarr_read_many_group(a, sels, n, outs, out_bytes, 0);
 }
 
-int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, size_t out_bytes)
+int lsio_zarr_read_flags(lsio_zarr_array *a, const lsio_selection *sel, void *out,
+                         size_t out_bytes, unsigned flags)
 {
     lsio_selection all;
     if (!a)
@@ -960,7 +1024,12 @@ int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, siz
         lsio_selection_all(&all, a->m.ndim, a->m.shape);
         sel = &all;
     }
-    return lsio_zarr_read_many(a, sel, 1, &out, &out_bytes);
+    return read_many(a, sel, 1, &out, &out_bytes, 0, flags);
+}
+
+int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, size_t out_bytes)
+{
+    return lsio_zarr_read_flags(a, sel, out, out_bytes, 0);
 }
 
 int lsio_zarr_for_each(lsio_zarr_array *a, const lsio_selection *sel, lsio_zarr_block_fn fn,

@@ -201,7 +201,7 @@ static int read_strings_into(LsioArray *s, const lsio_selection *sel, PyArrayObj
     return ret;
 }
 
-static int read_into(LsioArray *s, const lsio_selection *sel, PyArrayObject *o)
+static int read_into(LsioArray *s, const lsio_selection *sel, PyArrayObject *o, unsigned flags)
 {
     if (PyArray_SIZE(o) == 0)
         return 0;
@@ -211,7 +211,7 @@ static int read_into(LsioArray *s, const lsio_selection *sel, PyArrayObject *o)
     size_t nbytes = (size_t)PyArray_NBYTES(o);
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = lsio_zarr_read(s->a, sel, data, nbytes);
+    rc = lsio_zarr_read_flags(s->a, sel, data, nbytes, flags);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         lsio_py_raise(rc, PyUnicode_AsUTF8(s->url));
@@ -220,13 +220,13 @@ static int read_into(LsioArray *s, const lsio_selection *sel, PyArrayObject *o)
     return 0;
 }
 
-static PyObject *read_key(LsioArray *s, PyObject *key, PyObject *out)
+static PyObject *read_key(LsioArray *s, PyObject *key, PyObject *out, unsigned flags)
 {
     if (enter(s) < 0)
         return NULL;
     lsio_selection sel;
     PyArrayObject *o = NULL;
-    if (lsio_py_key_to_sel(s, key, &sel) == 0 && (o = lsio_py_output_for(s, &sel, out)) && read_into(s, &sel, o) < 0)
+    if (lsio_py_key_to_sel(s, key, &sel) == 0 && (o = lsio_py_output_for(s, &sel, out)) && read_into(s, &sel, o, flags) < 0)
         Py_CLEAR(o);
     leave(s);
     return (PyObject *)o;
@@ -239,16 +239,17 @@ static PyObject *array_subscript(LsioArray *s, PyObject *key)
                                           "(use read(\"0:10, :\") for text selections)");
         return NULL;
     }
-    return read_key(s, key, NULL);
+    return read_key(s, key, NULL, 0);
 }
 
 static PyObject *array_read(LsioArray *s, PyObject *args, PyObject *kwargs)
 {
-    static char *kw[] = {"selection", "out", NULL};
+    static char *kw[] = {"selection", "out", "mask_fill", NULL};
     PyObject *key = Py_None, *out = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:read", kw, &key, &out))
+    int mask = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO$p:read", kw, &key, &out, &mask))
         return NULL;
-    return read_key(s, key, out);
+    return read_key(s, key, out, mask ? LSIO_ZARR_MASK_FILL : 0);
 }
 
 /* The outputs of read_many without outs: views into one allocation rather
@@ -358,7 +359,7 @@ static PyObject *array_read_many(LsioArray *s, PyObject *args, PyObject *kwargs)
     }
     if (s->is_string) {
         for (Py_ssize_t i = 0; i < n; i++)
-            if (read_into(s, &sels[i], (PyArrayObject *)PyList_GET_ITEM(result, i)) < 0)
+            if (read_into(s, &sels[i], (PyArrayObject *)PyList_GET_ITEM(result, i), 0) < 0)
                 goto fail;
     } else if (nlive > 0) {
         int rc;
@@ -390,7 +391,7 @@ static PyObject *array_array(LsioArray *s, PyObject *args, PyObject *kwargs)
     PyObject *dtype = Py_None, *copy = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:__array__", kw, &dtype, &copy))
         return NULL;
-    PyObject *a = read_key(s, Py_None, NULL);
+    PyObject *a = read_key(s, Py_None, NULL, 0);
     if (!a || dtype == Py_None)
         return a;
     PyObject *r = PyObject_CallMethod(a, "astype", "O", dtype);
@@ -657,12 +658,14 @@ static PyObject *array_repr(LsioArray *s)
 
 static PyMethodDef array_methods[] = {
     {"read", (PyCFunction)(void (*)(void))array_read, METH_VARARGS | METH_KEYWORDS,
-     "read(selection=None, out=None) -> numpy.ndarray\n\n"
+     "read(selection=None, out=None, *, mask_fill=False) -> numpy.ndarray\n\n"
      "Read a selection: a numpy-style key (int, slice, Ellipsis or a tuple of them), a\n"
      "text selection (\"0:10, :, 5\") or None (everything). With out, the data lands in\n"
      "that array (C-contiguous, writable, of this array's dtype and the selection's\n"
      "shape; TypeError or ValueError otherwise) with no extra copy, and out is returned.\n"
-     "The GIL is released while LSIO reads and decodes."},
+     "mask_fill=True reads elements equal to the fill value as NaN, as xarray's CF\n"
+     "masking does, in the same pass as decoding (float32/float64 arrays; ValueError\n"
+     "for others). The GIL is released while LSIO reads and decodes."},
     {"read_many", (PyCFunction)(void (*)(void))array_read_many, METH_VARARGS | METH_KEYWORDS,
      "read_many(selections, outs=None, *, io_group=0) -> list of numpy.ndarray\n\n"
      "Read several selections in one submission: every chunk they need is fetched and\n"

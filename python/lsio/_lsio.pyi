@@ -77,8 +77,11 @@ class Array:
     def __len__(self) -> int: ...
     def __array__(self, dtype: Any = ..., copy: Any = ...) -> npt.NDArray[Any]: ...
     def read(self, selection: Selection = None,
-             out: Optional[npt.NDArray[Any]] = None) -> npt.NDArray[Any]:
-        """Read a selection, into out when given (no extra copy)."""
+             out: Optional[npt.NDArray[Any]] = None, *,
+             mask_fill: bool = False) -> npt.NDArray[Any]:
+        """Read a selection, into out when given (no extra copy); mask_fill:
+        elements equal to the fill value read as NaN (float32/float64 arrays,
+        else ValueError), in the same pass as decoding."""
     def read_many(self, selections: Sequence[Selection],
                   outs: Optional[Sequence[npt.NDArray[Any]]] = None, *,
                   io_group: int = 0) -> list[npt.NDArray[Any]]:

@@ -54,7 +54,8 @@ class LsioBackendArray(BackendArray):
     URL), so dask workers can read it too.
 
     mask_fill: a float variable's fill value that this array turns into
-    NaN itself, in place as it reads (the store then hands xarray the
+    NaN itself as it reads (float32/64: by LSIO while decoding, float16:
+    in place after; the store then hands xarray the
     _FillValue in the encoding, not the attributes, so xarray does not
     mask again with a copy of the whole result)."""
 
@@ -70,13 +71,14 @@ class LsioBackendArray(BackendArray):
             key, self.shape, indexing.IndexingSupport.BASIC, self._raw_indexing_method)
 
     def _raw_indexing_method(self, key: tuple) -> np.ndarray:
-        values = self.array[key]
-        if self.mask_fill is not None:
-            values = np.asarray(values)
-            if not (values.flags.c_contiguous and values.flags.writeable):
-                values = values.copy()
-            values = _mask_in_place(values, self.mask_fill)
-        return values
+        if self.mask_fill is None:
+            return self.array[key]
+        if self.dtype.itemsize in (4, 8):  # masked by LSIO as it decodes
+            return self.array.read(key, mask_fill=True)
+        values = np.asarray(self.array[key])  # float16: here, in place
+        if not (values.flags.c_contiguous and values.flags.writeable):
+            values = values.copy()
+        return _mask_in_place(values, self.mask_fill)
 
 
 def _dims_and_attrs(name: str, array: lsio.Array) -> tuple[tuple[str, ...], dict]:
