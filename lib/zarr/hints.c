@@ -15,7 +15,8 @@
  * 8-block chunks holds about 1 MiB. A hint is
  * only a hint: the reader compares the header it reads with it and reads
  * the whole chunk again when they differ. The buffers sparse reads land in
- * are kept here too (at most ZARR_SPARE_MAX). Thread-safe (one mutex).
+ * are kept here too (at most ZARR_SPARE_MAX of them and ZARR_SPARE_BYTES in
+ * all). Thread-safe (one mutex).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,10 @@ void zarr_spare_give(zarr_hints *h, void *p, size_t cap)
     if (!p)
         return;
     pthread_mutex_lock(&h->mu);
-    if (h->nspare < ZARR_SPARE_MAX) {
+    size_t kept = 0;
+    for (unsigned i = 0; i < h->nspare; i++)
+        kept += h->spare[i].cap;
+    if (h->nspare < ZARR_SPARE_MAX && kept + cap <= ZARR_SPARE_BYTES) {
         h->spare[h->nspare].p = p;
         h->spare[h->nspare++].cap = cap;
         p = NULL;

@@ -122,6 +122,7 @@ int zarr_local(const lsio_zarr_array *a);
 /* Block layouts of blosc chunks read before (hints.c). */
 #define ZARR_HINT_MAX (16u + 4u * 128u)
 #define ZARR_SPARE_MAX 16
+#define ZARR_SPARE_BYTES ((size_t)64 << 20)
 typedef struct zarr_hints {
     pthread_mutex_t mu;
     struct zarr_hint **slot; /* allocated on the first put */
