@@ -43,6 +43,11 @@ def data(tmp_path_factory):
     y = g.create_dataset("y", data=np.arange(30, dtype="<i8"), chunks=(30,))
     y.attrs["_ARRAY_DIMENSIONS"] = ["y"]
     zarr.consolidate_metadata(str(root / "g.zarr"))
+    # big blosc chunks (2 MiB, several blocks) for partial and sparse reads
+    b = zarr.open_array(str(root / "b.zarr"), mode="w", shape=(32, 128, 512),
+                        chunks=(16, 128, 256), dtype="<f4",
+                        compressor=numcodecs.Blosc("lz4", 5, numcodecs.Blosc.SHUFFLE))
+    b[...] = np.cumsum(np.random.default_rng(3).standard_normal(b.shape), axis=2)
     return root, zarr.open_array(str(root / "g.zarr" / "t"), mode="r")[:]
 
 
@@ -115,6 +120,30 @@ def test_s3_array_and_group(s3, data):
     with pytest.raises(FileNotFoundError) as ei:
         lsio.open(base + "/nothing.zarr", **opts)
     assert BUCKET in str(ei.value) and SECRET not in str(ei.value)
+
+
+def check_sparse(url, ref, **opts):
+    """Crops of blosc chunks: the first read of a chunk fetches it whole
+    (remotely its header is not probed), later ones its header and the
+    blocks they need; values equal zarr-python's."""
+    a = lsio.open(url, **opts)
+    crops = [(slice(1, 5), slice(10, 74), slice(20, 84)), (slice(17, 19), 100, slice(250, 270))]
+    fetched = []
+    for _ in range(2):
+        before = a.stats()["bytes_read"]
+        for c in crops:
+            np.testing.assert_array_equal(a[c], ref[c])
+        fetched.append(a.stats()["bytes_read"] - before)
+    assert fetched[1] < fetched[0] * 0.75, fetched
+    a.close()
+
+
+def test_sparse_reads_remote(http_base, s3, data):
+    root, _ = data
+    ref = zarr.open_array(str(root / "b.zarr"), mode="r")[...]
+    check_sparse(http_base + "/b.zarr", ref)
+    base, opts = s3
+    check_sparse(base + "/b.zarr", ref, **opts)
 
 
 def test_s3_bad_credentials_raise_lsio_error(s3, monkeypatch):
