@@ -7,8 +7,10 @@
  * probes a chunk's header, later ones know it: the header and the blocks
  * needed, not the chunk); a chunk written again with other values
  * in between is read whole and gives the new ones; a chunk cut short
- * in between is an error naming it, never a crash.
+ * in between is an error naming it, never a crash; chunks of one block
+ * (nothing to skip) are read whole after their probe, values right.
  */
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "zarr_testutil.h"
@@ -19,11 +21,14 @@
 
 static float ref[NY][NX];
 
-static void write_chunks(const char *dir, float bias)
+/* blocksize 0: blosc's choice (several blocks per chunk) */
+static void write_chunks(const char *dir, float bias, int blocksize)
 {
     lsio_codec *c;
-    CHECK_OK(lsio_codec_create(&c, "blosc",
-                               "{\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":1,\"blocksize\":0}"));
+    char cfg[128];
+    snprintf(cfg, sizeof cfg, "{\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":1,\"blocksize\":%d}",
+             blocksize);
+    CHECK_OK(lsio_codec_create(&c, "blosc", cfg));
     lsio_chunk_spec spec;
     memset(&spec, 0, sizeof spec);
     CHECK_OK(lsio_dtype_parse("<f4", &spec.dtype));
@@ -97,7 +102,7 @@ int main(void)
             "\"shuffle\": 1, \"blocksize\": 0}, \"fill_value\": 0, \"filters\": null,"
             " \"order\": \"C\"}",
             NY, NX, CY, NX);
-    write_chunks(dir, 0);
+    write_chunks(dir, 0, 0);
     lsio_zarr_array *a;
     CHECK_OK(lsio_zarr_open(&a, dir, NULL));
     uint64_t whole, first, second, third;
@@ -113,7 +118,7 @@ int main(void)
     CHECK(second <= first);
     CHECK_EQ(second, third);
     /* written again: other headers, read whole, new values */
-    write_chunks(dir, 0.25f);
+    write_chunks(dir, 0.25f, 0);
     uint64_t again, again2;
     CHECK_OK(read_sels(a, &again));
     CHECK(again > second);
@@ -126,6 +131,27 @@ int main(void)
     int rc = read_sels(a, &again);
     CHECK(rc < 0);
     CHECK(strstr(lsio_last_error(), "chunk 1.0") != NULL);
+    lsio_zarr_close(a);
+    /* one block per chunk: the probe finds nothing to skip and the chunk is
+     * read whole (the probe's 4 KiB counted too) */
+    write_chunks(dir, 0.5f, CY * NX * 4);
+    char head[16];
+    snprintf(path, sizeof path, "%s/0.0", dir);
+    FILE *f = fopen(path, "rb");
+    CHECK(f && fread(head, 1, 16, f) == 16);
+    fclose(f);
+    uint32_t bs;
+    memcpy(&bs, head + 8, 4); /* little-endian machine */
+    CHECK_EQ(bs, CY * NX * 4); /* one block */
+    struct stat st0, st1;
+    snprintf(path, sizeof path, "%s/0.0", dir);
+    CHECK_EQ(stat(path, &st0), 0);
+    snprintf(path, sizeof path, "%s/1.0", dir);
+    CHECK_EQ(stat(path, &st1), 0);
+    CHECK_OK(lsio_zarr_open(&a, dir, NULL));
+    uint64_t one;
+    CHECK_OK(read_sels(a, &one)); /* chunk 0.0 read by 3 selections, 1.0 by 2 */
+    CHECK(one >= 3 * (uint64_t)st0.st_size + 2 * (uint64_t)st1.st_size);
     lsio_zarr_close(a);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
