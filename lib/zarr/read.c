@@ -362,6 +362,7 @@ static int unit_work(rd_unit *u)
         return 0;
     char name[LSIO_ZARR_MAX_DIMS * 42 + 64];
     int st = u->c.status;
+    const char *why = u->c.error;
     if (u->sparse) {
         /* the header decides: gone (a missing chunk), another one (read it
          * whole), or the one remembered (then the blocks must be there) */
@@ -371,7 +372,7 @@ static int unit_work(rd_unit *u)
             st = -ENOENT;
         } else if (u->h.status < 0) {
             st = u->h.status;
-            u->c.error = u->h.error;
+            why = u->h.error;
         } else if (u->h.len < u->sp.head ||
                    (hl = zarr_hints_get(&a->hints, u->key, head, sizeof head)) != u->sp.head ||
                    memcmp(head, u->h.data, hl)) {
@@ -380,8 +381,7 @@ static int unit_work(rd_unit *u)
     }
     if (st < 0 && st != -ENOENT) {
         unit_name(r, u, name, sizeof name);
-        fail(r, st, "array %s chunk %s: %s", a->url, name,
-             u->c.error ? u->c.error : lsio_strerror(st));
+        fail(r, st, "array %s chunk %s: %s", a->url, name, why ? why : lsio_strerror(st));
         return 0;
     }
     uint64_t uc[LSIO_ZARR_MAX_DIMS];

@@ -7,7 +7,8 @@
  * probes a chunk's header, later ones know it: the header and the blocks
  * needed, not the chunk); a chunk written again with other values
  * in between is read whole and gives the new ones; a chunk cut short
- * in between is an error naming it, never a crash; chunks of one block
+ * in between, or turned into a directory, is an error naming it, never a
+ * crash; chunks of one block
  * (nothing to skip) are read whole after their probe, values right.
  */
 #include <sys/stat.h>
@@ -131,6 +132,14 @@ int main(void)
     int rc = read_sels(a, &again);
     CHECK(rc < 0);
     CHECK(strstr(lsio_last_error(), "chunk 1.0") != NULL);
+    /* a chunk turned into a directory: the header read itself fails */
+    snprintf(path, sizeof path, "%s/0.0", dir);
+    CHECK_EQ(unlink(path), 0);
+    CHECK_EQ(mkdir(path, 0755), 0);
+    rc = read_sels(a, &again);
+    CHECK(rc < 0);
+    CHECK(strstr(lsio_last_error(), "chunk 0.0") != NULL);
+    CHECK_EQ(rmdir(path), 0);
     lsio_zarr_close(a);
     /* one block per chunk: the probe finds nothing to skip and the chunk is
      * read whole (the probe's 4 KiB counted too) */
