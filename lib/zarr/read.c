@@ -297,7 +297,10 @@ static int sparse_worth(const lsio_enc_span *sp)
 /* A unit of which little is read: 1 when its chunk's block layout is known
  * from an earlier read (then read only its header and the blocks that hold
  * [dlo, dhi)); 2 when it is not known but could be learned from the
- * chunk's first bytes (a local store: a probe); 0 otherwise. */
+ * chunk's first bytes (a probe: locally, or remotely for chunks of at
+ * least PROBE_REMOTE_MIN decoded bytes, where bytes cost more than one
+ * more request); 0 otherwise. */
+#define PROBE_REMOTE_MIN (1u << 20)
 static int sparse_plan(rd *r, rd_unit *u)
 {
     uint64_t uc[LSIO_ZARR_MAX_DIMS];
@@ -309,7 +312,7 @@ static int sparse_plan(rd *r, rd_unit *u)
     u->dlo = lo;
     u->dhi = hi;
     if (!(n = zarr_hints_get(&r->a->hints, u->key, head, sizeof head)))
-        return r->local ? 2 : 0;
+        return r->local || r->unit_bytes >= PROBE_REMOTE_MIN ? 2 : 0;
     if (lsio_chain_encoded_span(r->m->chain, head, n, lo, hi - lo, &u->sp) < 0 ||
         u->sp.head != n || !sparse_worth(&u->sp))
         return 0;
@@ -580,6 +583,13 @@ static void probe_task(void *arg)
     rd *r = o->r;
     lsio_completion h = u->h;
     memset(&u->h, 0, sizeof u->h);
+    lsio_range rg = {.offset = 0, .length = LSIO_TO_END, .user_data = (uint64_t)(uintptr_t)u};
+    if (h.status < 0 && h.status != -ENOENT && !r->local && !atomic_load(&r->err)) {
+        /* remotely a chunk may be shorter than the probe (or the server
+         * odd): read it whole, which reports what is really wrong */
+        lsio_completion_release(&h);
+        goto issue;
+    }
     if (atomic_load(&r->err) || h.status < 0) {
         if (!atomic_load(&r->err) && h.status != -ENOENT)
             fail(r, h.status, "array %s chunk %s: %s", r->a->url, o->key,
@@ -590,9 +600,8 @@ static void probe_task(void *arg)
         return;
     }
     lsio_enc_span sp;
-    lsio_range rg = {.offset = 0, .length = LSIO_TO_END, .user_data = (uint64_t)(uintptr_t)u};
     if (lsio_chain_encoded_span(r->m->chain, h.data, h.len, u->dlo, u->dhi - u->dlo, &sp) == 0 &&
-        sp.size == u->size && sp.head <= h.len && sparse_worth(&sp) &&
+        (sp.size == u->size || !u->size) && sp.head <= h.len && sparse_worth(&sp) &&
         sbuf_fit(r, o, sp.size)) {
         zarr_hints_put(&r->a->hints, u->key, h.data, sp.head);
         memcpy(o->sbuf, h.data, sp.head);
@@ -605,6 +614,7 @@ static void probe_task(void *arg)
         atomic_fetch_add(&r->a->st_bytes, h.len); /* the probe, read in vain */
         lsio_completion_release(&h);
     }
+issue:
     atomic_store(&u->parts, 1);
     int rc = lsio_get_ranges(r->a->io, r->cq, o->loc, &rg, 1, r->group);
     if (rc < 0) {
@@ -683,15 +693,18 @@ static void obj_free_all(rd *r)
     }
 }
 
-/* Probe a local chunk of which little is read and whose layout is not
- * known: its first bytes (a blosc header and block starts) first. 0: on
- * its way; -1: not worth it or not possible (read it as usual). */
+/* Probe a chunk of which little is read and whose layout is not known:
+ * its first bytes (a blosc header and block starts) first. Locally its
+ * size is asked first (a statx; small chunks are read whole); remotely
+ * it is not known (u->size 0). 0: on its way; -1: not worth it or not
+ * possible (read it as usual). */
 #define PROBE_MIN (128u << 10) /* smaller chunks are read whole */
 #define PROBE_BYTES 4096u
 static int probe_issue(rd *r, rd_obj *o)
 {
     rd_unit *u = &o->units[0];
-    if (lsio_io_size(r->a->io, o->loc, &u->size) < 0 || u->size < PROBE_MIN)
+    u->size = 0;
+    if (r->local && (lsio_io_size(r->a->io, o->loc, &u->size) < 0 || u->size < PROBE_MIN))
         return -1; /* a missing chunk is found by the usual read */
     lsio_range rg = {.offset = 0, .length = PROBE_BYTES,
                      .user_data = (uint64_t)(uintptr_t)u | 4};
