@@ -140,6 +140,7 @@ def test_killed_server(tmp_path, lsio_zarr, lsio_bin):
     """A server killed in the middle of a write: the write fails naming the
     s3:// location; after a restart every object is an old or new chunk."""
     pytest.importorskip("boto3")
+    import botocore.exceptions
     p = liblsio_path()
     root = tmp_path / "s3root"
     root.mkdir()
@@ -179,8 +180,19 @@ def test_killed_server(tmp_path, lsio_zarr, lsio_bin):
         c = harness.boto3_client(port)
         states = []
         for i in range(64):
-            blob = c.get_object(Bucket=BUCKET, Key=f"k.zarr/{i}.0.0")["Body"].read()
             sl = slice(i * 4, i * 4 + 4)
+            try:
+                blob = c.get_object(Bucket=BUCKET, Key=f"k.zarr/{i}.0.0")["Body"].read()
+            except botocore.exceptions.ClientError as e:
+                # s3rver keeps an object's bytes and its metadata in two
+                # files: killed between them, it answers 500 for that object
+                # after the restart (S3 never shows a partial PUT); allowed
+                # only for the one chunk LSIO reported as failed
+                if (e.response.get("Error", {}).get("Code") == "InternalError" and
+                        f"chunk {i}.0.0 " in err):
+                    states.append("cut by the server")
+                    continue
+                raise
             if blob == old[sl].tobytes():
                 states.append("old")
             elif blob == new[sl].tobytes():
