@@ -397,10 +397,16 @@ static int unit_work(rd_unit *u)
         atomic_fetch_add(&a->st_bytes, u->c.len + (u->sparse ? u->h.len : 0));
         atomic_fetch_add(&a->st_decoded, r->unit_bytes);
         if (o->dest) {
-            if (u->c.len != r->unit_bytes) {
+            /* a fixed-length read: an object longer than the chunk would
+             * be cut silently, so its size is asked too */
+            uint64_t size = u->c.len;
+            if (u->c.len == r->unit_bytes && lsio_io_size(a->io, o->loc, &size) < 0)
+                size = u->c.len; /* gone since: what was read is the chunk */
+            if (u->c.len != r->unit_bytes || size != r->unit_bytes) {
                 unit_name(r, u, name, sizeof name);
-                fail(r, -LSIO_ESIZE, "array %s chunk %s: %zu bytes, expected %zu: %s", a->url,
-                     name, u->c.len, r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
+                fail(r, -LSIO_ESIZE, "array %s chunk %s: %" PRIu64 " bytes, expected %zu: %s",
+                     a->url, name, size != r->unit_bytes ? size : (uint64_t)u->c.len,
+                     r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
             }
             return 0;
         }
@@ -823,8 +829,9 @@ static int submit_obj(rd *r, size_t i, size_t j)
          * size request), so an uncompressed chunk object longer than the
          * chunk is caught by the length check, not silently cut. */
         /* An uncompressed chunk that is its place in the output: read it
-         * there. */
-        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes && !r->mask) {
+         * there (locally, where the object's size is then checked with a
+         * statx; remotely the open-ended read checks it). */
+        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes && !r->mask && r->local) {
             uint64_t uc[LSIO_ZARR_MAX_DIMS];
             zarr_key_coords(&r->g, r->keys[i], uc);
             zarr_walk w;

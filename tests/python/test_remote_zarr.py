@@ -49,6 +49,13 @@ def write_arrays(root):
     shutil.copytree(root / "raw_i4.zarr", root / "raw_long.zarr")  # one chunk object too long
     with open(root / "raw_long.zarr" / "1.2", "ab") as f:
         f.write(b"\0" * 8)
+    # chunks as wide as the array: each one is its place in the output (read
+    # straight into it locally); one of them too long
+    e = zarr.open_array(str(root / "raw_rows_long.zarr"), mode="w", shape=(40, 16),
+                        chunks=(8, 16), dtype="<i4", compressor=None, fill_value=0)
+    e[...] = np.arange(640, dtype="<i4").reshape(40, 16)
+    with open(root / "raw_rows_long.zarr" / "2.0", "ab") as f:
+        f.write(b"\0" * 8)
     fx = Path(os.environ.get("LSIO_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
     v3 = fx / "zarrita" / "v3" / "data.zarr"
     for n in ("3d.chunked.mixed.compressed.sharded.i2", "2d.chunked.compressed.sharded.filled.i2",
@@ -222,3 +229,10 @@ def test_overlong_raw_chunk_names_key(lsio_zarr, served, remote, work_dir):
             lsio_zarr("get", loc, "-o", work_dir / "o.npy")
         assert r.returncode != 0, loc
         assert "chunk 1.2" in r.stderr and "1032 bytes, expected 1024" in r.stderr, r.stderr
+    # chunks read straight into the output (locally) are checked too
+    for loc, e in ((str(root / "raw_rows_long.zarr"), None),
+                   ("%s/raw_rows_long.zarr" % base, env)):
+        r = lsio_zarr("get", loc, "-o", work_dir / "o.npy", env=e) if e else \
+            lsio_zarr("get", loc, "-o", work_dir / "o.npy")
+        assert r.returncode != 0, loc
+        assert "chunk 2.0" in r.stderr and "520 bytes, expected 512" in r.stderr, r.stderr
