@@ -231,26 +231,25 @@ static int unit_span(const rd *r, const uint64_t *uc, size_t *lo, size_t *hi)
 
 /* LSIO_ZARR_MASK_FILL: the elements of p[0, bytes) equal to the fill
  * value become NaN (decoded values, native order, float32 or float64). */
+#define MASK_AS(T)                                                                 \
+    do {                                                                           \
+        T f, nan, *x = p;                                                          \
+        memcpy(&f, r->m->fill, sizeof f);                                          \
+        memcpy(&nan, r->nan, sizeof nan);                                          \
+        for (size_t i = 0, n = bytes / sizeof f; i < n; i++)                       \
+            if (x[i] == f)                                                         \
+                x[i] = nan;                                                        \
+    } while (0)
 static void mask_fill(const rd *r, void *p, size_t bytes)
 {
     if (!r->mask)
         return;
-    if (r->m->itemsize == 4) {
-        float f, *x = p, nan;
-        memcpy(&f, r->m->fill, 4);
-        memcpy(&nan, r->nan, 4);
-        for (size_t i = 0, n = bytes / 4; i < n; i++)
-            if (x[i] == f)
-                x[i] = nan;
-    } else {
-        double f, *x = p, nan;
-        memcpy(&f, r->m->fill, 8);
-        memcpy(&nan, r->nan, 8);
-        for (size_t i = 0, n = bytes / 8; i < n; i++)
-            if (x[i] == f)
-                x[i] = nan;
-    }
+    if (r->m->itemsize == 4)
+        MASK_AS(float);
+    else
+        MASK_AS(double);
 }
+#undef MASK_AS
 
 /* ------------------------------------------------------------ tasks */
 
