@@ -190,6 +190,10 @@ int lsio_chain_encode_strings(const lsio_chain *ch, const uint64_t *offsets, con
 #define LSIO_SHARD_MISSING UINT64_MAX
 int lsio_shard_index_check(const uint64_t *entries, uint64_t n, uint64_t blob_size,
                            uint64_t *bad);
+/* The chain of a shard index (index_codecs) over a grid of ndim
+ * dimensions of inner chunks: its spec is grid × 2, uint64. */
+int lsio_shard_index_chain(lsio_chain **out, lsio_codec *const *codecs, size_t n, unsigned ndim,
+                           const uint64_t *grid);
 
 /* CRC-32C (Castagnoli) of a buffer, as Zarr v3's crc32c codec and the shard
  * index use it (ISA-L). */

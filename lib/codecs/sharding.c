@@ -245,13 +245,7 @@ static int layout_make(const lsio_codec *c, const lsio_chunk_spec *spec, layout 
     int rc = lsio_chain_create(&L->inner, s->inner, s->ninner, &is);
     if (rc < 0)
         return wrap(rc, c, "codecs", UINT64_MAX);
-    lsio_chunk_spec xs;
-    memset(&xs, 0, sizeof xs);
-    xs.ndim = L->nd + 1;
-    memcpy(xs.shape, L->grid, sizeof(uint64_t) * L->nd);
-    xs.shape[L->nd] = 2;
-    xs.dtype = (lsio_dtype){LSIO_DT_UINT, 8, 0};
-    if ((rc = lsio_chain_create(&L->index, s->index, s->nindex, &xs)) < 0)
+    if ((rc = lsio_shard_index_chain(&L->index, s->index, s->nindex, L->nd, L->grid)) < 0)
         return wrap(rc, c, "index_codecs", UINT64_MAX);
     return 0;
 }
@@ -299,6 +293,20 @@ static void block_copy(const layout *L, const shard_cfg *s, uint8_t *shard, uint
 }
 
 /* ------------------------------------------------------------------ decode */
+
+int lsio_shard_index_chain(lsio_chain **out, lsio_codec *const *codecs, size_t n, unsigned ndim,
+                           const uint64_t *grid)
+{
+    lsio_chunk_spec xs;
+    memset(&xs, 0, sizeof xs);
+    if (ndim + 1 > sizeof xs.shape / sizeof xs.shape[0])
+        return lsio_error(-EINVAL, "shard index: %u dimensions", ndim);
+    xs.ndim = ndim + 1;
+    memcpy(xs.shape, grid, sizeof(uint64_t) * ndim);
+    xs.shape[ndim] = 2;
+    xs.dtype = (lsio_dtype){LSIO_DT_UINT, 8, 0};
+    return lsio_chain_create(out, codecs, n, &xs);
+}
 
 int lsio_shard_index_check(const uint64_t *e, uint64_t n, uint64_t blob_size, uint64_t *bad)
 {

@@ -557,13 +557,7 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
             return rc;
         }
     }
-    lsio_chunk_spec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.ndim = m->ndim + 1;
-    memcpy(spec.shape, m->per_shard, sizeof(uint64_t) * m->ndim);
-    spec.shape[m->ndim] = 2;
-    spec.dtype = (lsio_dtype){LSIO_DT_UINT, 8, 0};
-    rc = lsio_chain_create(&m->index_chain, ic, ni, &spec);
+    rc = lsio_shard_index_chain(&m->index_chain, ic, ni, m->ndim, m->per_shard);
     free_codecs(ic, ni);
     if (rc < 0)
         return lsio_error_wrap(rc, "array %s: shard index codecs", name);
