@@ -49,12 +49,6 @@ static void write_array(const char *dir)
 #define SX 8
 static int32_t sref[SY][SX];
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void write_sharded(const char *dir)
 {
     zt_text(dir, "zarr.json",
@@ -77,8 +71,8 @@ static void write_sharded(const char *dir)
                 for (int x = 0; x < 4; x++)
                     v[y * 4 + x] = sref[sh * 4 + iy * 2 + y][ix * 4 + x];
             memcpy(shard + 32 * i, v, sizeof v); /* little-endian host */
-            put64(index + 16 * i, (uint64_t)32 * i);
-            put64(index + 16 * i + 8, 32);
+            zt_put64(index + 16 * i, (uint64_t)32 * i);
+            zt_put64(index + 16 * i + 8, 32);
         }
         uint32_t crc = lsio_crc32c(index, 64);
         for (int i = 0; i < 4; i++)

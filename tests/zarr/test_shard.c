@@ -17,12 +17,6 @@
 
 static uint16_t ref[NY][NX];
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* Write the array; index at the start (1) or end (0). */
 static void write_sharded(const char *dir, int at_start, int bad_crc)
 {
@@ -49,8 +43,8 @@ static void write_sharded(const char *dir, int at_start, int bad_crc)
     for (int i = 3; i >= 0; i--) {
         int iy = i / 2, ix = i % 2;
         if (iy == 1 && ix == 0) {
-            put64(index + 16 * i, UINT64_MAX);
-            put64(index + 16 * i + 8, UINT64_MAX);
+            zt_put64(index + 16 * i, UINT64_MAX);
+            zt_put64(index + 16 * i + 8, UINT64_MAX);
             continue;
         }
         uint16_t v[6];
@@ -60,8 +54,8 @@ static void write_sharded(const char *dir, int at_start, int bad_crc)
         size_t n;
         void *enc = zt_encode(c, 2, &spec, v, sizeof v, &n);
         memcpy(shard + pos, enc, n);
-        put64(index + 16 * i, pos);
-        put64(index + 16 * i + 8, n);
+        zt_put64(index + 16 * i, pos);
+        zt_put64(index + 16 * i + 8, n);
         pos += n;
         free(enc);
     }
@@ -155,8 +149,8 @@ int main(void)
         unsigned char idx[68];
         memset(idx, 0, sizeof idx);
         for (int i = 0; i < 4; i++) {
-            put64(idx + 16 * i, 1u << 20);
-            put64(idx + 16 * i + 8, 10);
+            zt_put64(idx + 16 * i, 1u << 20);
+            zt_put64(idx + 16 * i + 8, 10);
         }
         uint32_t crc = lsio_crc32c(idx, 64);
         for (int i = 0; i < 4; i++)

@@ -56,6 +56,13 @@ static inline void zt_text(const char *dir, const char *name, const char *fmt, .
     zt_write(dir, name, buf, (size_t)n);
 }
 
+/* v little-endian into p[0..8) (shard index entries). */
+static inline void zt_put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* Encode one chunk with codecs (encoding order) for spec. */
 static inline void *zt_encode(lsio_codec *const *codecs, size_t n, const lsio_chunk_spec *spec,
                               const void *src, size_t len, size_t *outlen)
