@@ -319,14 +319,12 @@ static int sparse_plan(rd *r, rd_unit *u)
     return 1;
 }
 
-/* Remember where the blocks of a chunk read whole lie, when a later read
- * of part of it could use it. */
-static void sparse_learn(rd *r, rd_unit *u, const uint64_t *uc)
+/* Remember where the blocks of a chunk read whole lie (its selected bytes
+ * [lo, hi) are few), so that a later read of part of it can use them. */
+static void sparse_learn(rd *r, rd_unit *u, size_t lo, size_t hi)
 {
-    size_t lo, hi;
     lsio_enc_span sp;
-    if (unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2 &&
-        lsio_chain_encoded_span(r->m->chain, u->c.data, u->c.len, lo, hi - lo, &sp) == 0 &&
+    if (lsio_chain_encoded_span(r->m->chain, u->c.data, u->c.len, lo, hi - lo, &sp) == 0 &&
         sp.size == u->c.len)
         zarr_hints_put(&r->a->hints, u->key, u->c.data, sp.head);
 }
@@ -455,7 +453,7 @@ static int unit_work(rd_unit *u)
                 mask_fill(r, buf + u->dlo, u->dhi - u->dlo);
         } else if (r->partial && unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2) {
             if (r->sparse)
-                sparse_learn(r, u, uc);
+                sparse_learn(r, u, lo, hi);
             rc = lsio_chain_decode_range(m->chain, u->c.data, u->c.len, lo, hi - lo, buf + lo);
             if (rc == 0)
                 mask_fill(r, buf + lo, hi - lo);
