@@ -184,3 +184,19 @@ def test_many_slabs_write_error(big, lsio_zarr):
     r = lsio_zarr("get", path, "-o", "/dev/full")
     assert r.returncode != 0
     assert "/dev/full" in r.stderr and "No space left" in r.stderr
+
+
+@pytest.mark.parametrize("row", [5, 300, 599])
+def test_many_slabs_read_error(big, lsio_zarr, work_dir, row):
+    """A chunk that cannot be read in the first, a middle or the last slab
+    (two slabs are read at once by two threads) fails the whole get with its
+    key named, leaves no partial output and does not hang."""
+    path, _ = big
+    key = "%d.0.0" % (row // 7)
+    chunk = path / key
+    chunk.write_bytes(chunk.read_bytes()[:1000])
+    out = work_dir / "o.npy"
+    r = lsio_zarr("get", path, "-o", out, timeout=120)
+    assert r.returncode == 1
+    assert key in r.stderr, r.stderr
+    assert not out.exists(), "a failed get must not leave a partial file"
