@@ -351,7 +351,7 @@ static void complete_read(creq *q)
     int handed = 0;
     for (size_t m = 0; m < q->p.nrng; m++) {
         lsio__rng *r = &b->r[b->order[q->p.first + m]];
-        lsio_completion c = {.user_data = r->user_data};
+        lsio_completion c = {.user_data = r->user_data, .offset = r->off};
         uint64_t end = r->off + r->len;
         if (st) {
             c.status = st;
@@ -822,7 +822,7 @@ int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_r
         if (!r->status && r->len)
             continue;
         lsio_completion c = {.user_data = r->user_data, .status = r->status, .error = r->error,
-                             .data = r->dest};
+                             .data = r->dest, .offset = r->status ? 0 : r->off};
         r->error = NULL;
         atomic_fetch_add(&io->st_ranges, 1);
         if (c.status)

@@ -206,6 +206,10 @@ typedef struct lsio_completion {
     uint64_t user_data; /* as given with the range */
     int status;         /* 0 or a negative error */
     char *error;        /* message naming location and range, or NULL */
+    uint64_t offset;    /* success: where the bytes begin in the object; a
+                           range counted from the end (negative offset,
+                           suffix) resolved, so offset + len is then the
+                           object's size */
 } lsio_completion;
 
 void lsio_completion_release(lsio_completion *c);

@@ -526,10 +526,11 @@ static void index_task(void *arg)
         goto all_done;
     }
     int rc = zarr_shard_index_decode(m, o->ic.data, o->ic.len, e, o->key);
-    uint64_t size;
-    if (rc == 0 && r->local && !m->index_at_start &&
-        lsio_io_size(r->a->io, o->loc, &size) == 0) /* a statx */
-        rc = zarr_shard_index_end(m, e, size, o->key);
+    /* An index at the end was read counted from the end (locally the last
+     * index_bytes, remotely a suffix range): where it begins plus its
+     * length is the shard's size, and no inner chunk may reach into it. */
+    if (rc == 0 && !m->index_at_start)
+        rc = zarr_shard_index_end(m, e, o->ic.offset + o->ic.len, o->key);
     if (rc < 0) {
         fail(r, rc, "array %s %s", r->a->url, lsio_last_error());
         goto all_done;

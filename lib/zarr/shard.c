@@ -10,9 +10,8 @@
  * An inner chunk must also stay clear of the index bytes. With the index at
  * the start that is checked here (no entry starts before index_bytes). With
  * the index at the end it needs the shard's size, which the reader learns
- * only where asking is cheap (a local file: zarr_shard_index_end); remotely
- * it reads the index as a suffix range and inner chunks as ranges, and that
- * side is not checked.
+ * from the read of the index itself (counted from the end: where it begins
+ * plus its length; zarr_shard_index_end), locally and remotely alike.
  */
 #include <errno.h>
 #include <inttypes.h>

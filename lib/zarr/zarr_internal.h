@@ -60,14 +60,14 @@ void zarr_meta_free(zarr_meta *m);
  * or -LSIO_EFORMAT naming `key`. */
 int zarr_shard_index_check(const uint64_t *entries, uint64_t n_inner, uint64_t shard_size,
                            const char *key);
-/* Decode the encoded index bytes (index_bytes of them) into entries
- * (n_inner*2 uint64, native order); with the index at the start, an entry
- * that starts inside it is -LSIO_EFORMAT (at the end the shard's size,
- * which the reader does not learn, would be needed). */
-/* With the index at the end, and the shard's size known (a local file):
- * no stored inner chunk reaches into the index. */
+/* With the index at the end, and the shard's size known (the read of the
+ * index tells it): no stored inner chunk reaches into the index. */
 int zarr_shard_index_end(const zarr_meta *m, const uint64_t *e, uint64_t shard_size,
                          const char *key);
+/* Decode the encoded index bytes (index_bytes of them) into entries
+ * (n_inner*2 uint64, native order); with the index at the start, an entry
+ * that starts inside it is -LSIO_EFORMAT (at the end the caller checks
+ * with zarr_shard_index_end once it knows the shard's size). */
 int zarr_shard_index_decode(const zarr_meta *m, const void *src, size_t len,
                             uint64_t *entries, const char *key);
 #define ZARR_SHARD_MISSING UINT64_MAX

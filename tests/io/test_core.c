@@ -268,6 +268,7 @@ static void test_size_calls(void)
         CHECK_EQ(c.status, 0);
         uint64_t off = 5000 - 100 * (c.user_data + 1);
         CHECK_EQ(c.len, c.user_data == 9 ? 1000 : 50);
+        CHECK_EQ(c.offset, off); /* resolved: offset + len is the size for the last */
         CHECK(same_as_pattern(&c, off));
         lsio_completion_release(&c);
     }
@@ -569,6 +570,7 @@ static void test_suffix(void)
         if (c.user_data == 0) {
             CHECK_OK(c.status);
             CHECK_EQ(c.len, 100);
+            CHECK_EQ(c.offset + c.len, 5000); /* where the suffix began: the size */
             CHECK(same_as_pattern(&c, 4900));
         } else {
             CHECK_EQ(c.status, -LSIO_ERANGE);

@@ -56,6 +56,10 @@ def write_arrays(root):
     e[...] = np.arange(640, dtype="<i4").reshape(40, 16)
     with open(root / "raw_rows_long.zarr" / "2.0", "ab") as f:
         f.write(b"\0" * 8)
+    # a v3 shard (index at the end) whose entry 1 reaches one byte into the
+    # index, beside the same shard intact (test_zarr_nested_shards)
+    from test_zarr_nested_shards import overlap_store
+    overlap_store(root, False)
     fx = Path(os.environ.get("LSIO_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
     v3 = fx / "zarrita" / "v3" / "data.zarr"
     for n in ("3d.chunked.mixed.compressed.sharded.i2", "2d.chunked.compressed.sharded.filled.i2",
@@ -236,3 +240,19 @@ def test_overlong_raw_chunk_names_key(lsio_zarr, served, remote, work_dir):
             lsio_zarr("get", loc, "-o", work_dir / "o.npy")
         assert r.returncode != 0, loc
         assert "chunk 2.0" in r.stderr and "520 bytes, expected 512" in r.stderr, r.stderr
+
+
+def test_shard_entry_overlapping_index_at_end_refused(lsio_zarr, served, remote, work_dir):
+    """Remotely the shard index at the end is read as a suffix range; where it
+    begins tells the shard's size, so an inner chunk reaching into the index
+    is refused as it is locally (the chunks are raw bytes: read, it would be
+    wrong numbers, not a decoding error)."""
+    root, _ = served
+    (base, env), _ = remote
+    r = lsio_zarr("get", "%s/good0.zarr" % base, "-o", work_dir / "g.npy", env=env)
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.load(work_dir / "g.npy"), np.arange(11, 19, dtype="u1"))
+    r = lsio_zarr("get", "%s/overlap0.zarr" % base, "-o", work_dir / "x.npy", env=env)
+    assert r.returncode != 0, "an inner chunk inside the shard index was read as data"
+    assert "c/0" in r.stderr and "index entry 1" in r.stderr and "overlaps" in r.stderr, r.stderr
+    assert SECRET not in r.stdout + r.stderr

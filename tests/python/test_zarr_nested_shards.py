@@ -310,8 +310,9 @@ def test_entry_overlapping_index_at_start_refused(lsio_zarr, work_dir):
 
 
 def test_entry_overlapping_index_at_end_refused(lsio_zarr, work_dir):
-    """Locally the reader asks the shard's size (a statx) and checks the end
-    side too (remotely it reads the index as a suffix range and does not)."""
+    """The read of the index at the end tells the shard's size (where it
+    begins plus its length), so the end side is checked too (remotely as
+    well: test_remote_zarr)."""
     good, bad = overlap_store(work_dir, False)
     assert np.array_equal(lsio_get(lsio_zarr, good, work_dir / "g.npy"), u1_data())
     r = lsio_zarr("get", bad, "-o", work_dir / "x.npy")
