@@ -7,9 +7,11 @@
 #ifndef LSIO_TESTUTIL_H
 #define LSIO_TESTUTIL_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #define CHECK(cond)                                                            \
     do {                                                                       \
@@ -64,6 +66,33 @@ static inline const char *test_tmpdir(const char *name)
         exit(1);
     }
     return path;
+}
+
+/* Interrupt the process with SIGALRM every `us` microseconds (0: stop),
+ * its handler installed without SA_RESTART, so that blocking calls in any
+ * thread (reads, io_uring and futex waits, condition waits, poll) return
+ * EINTR: code under test must retry them. Returns the signals seen so far. */
+static volatile sig_atomic_t tu_ticks;
+static inline void tu_on_tick(int sig)
+{
+    (void)sig;
+    tu_ticks++;
+}
+static inline long tu_interrupts(long us)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = us ? tu_on_tick : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART */
+    if (us && sigaction(SIGALRM, &sa, NULL) < 0)
+        exit(1);
+    struct itimerval it = {{0, us}, {0, us}};
+    if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+        exit(1);
+    if (!us && sigaction(SIGALRM, &sa, NULL) < 0)
+        exit(1);
+    return (long)tu_ticks;
 }
 
 #endif

@@ -1,7 +1,10 @@
 /* test_read: thousands of random ranges over hundreds of files, read through
  * the posix backend and through whatever AUTO picks (uring when it works),
  * pooled and into caller memory, with negative offsets and TO_END; every
- * byte is compared with pread. */
+ * byte is compared with pread. Then both again while a timer interrupts the
+ * process every 50 us with a handler installed without SA_RESTART, so that
+ * blocking calls in every thread (reads, io_uring waits, futex and
+ * condition waits) see EINTR: the results must be the same. */
 #include <inttypes.h>
 
 #include "io_testutil.h"
@@ -124,6 +127,12 @@ int main(void)
     int fds = tu_fds(), threads = tu_threads();
     run("posix", dir, paths, sizes);
     run("auto", dir, paths, sizes);
+    tu_interrupts(50);
+    run("posix", dir, paths, sizes);
+    run("auto", dir, paths, sizes);
+    long ticks = tu_interrupts(0);
+    printf("interrupted %ld times\n", ticks);
+    CHECK(ticks > 100);
     CHECK_EQ(tu_fds(), fds);
     CHECK_EQ(tu_threads_settled(threads), threads);
     for (int f = 0; f < NFILES; f++)

@@ -5,7 +5,9 @@
  * C and F order, compressed and raw; a missing chunk reads as the fill
  * value; corrupt and truncated chunks fail naming the chunk key;
  * read_many fetches a chunk once for overlapping selections; for_each
- * streams every selected element once; bad output sizes are refused.
+ * streams every selected element once; bad output sizes are refused. The
+ * random selections run a second time while SIGALRM (no SA_RESTART)
+ * interrupts every thread every 50 us.
  */
 #include <math.h>
 #include <pthread.h>
@@ -172,6 +174,10 @@ int main(void)
         CHECK_OK(lsio_zarr_read(a, NULL, whole, sizeof whole));
         CHECK_EQ(whole[NX + 10], ref[1][10]);
         random_selections(a, what);
+        /* The same under a storm of signals (EINTR in every wait). */
+        long t0 = tu_interrupts(50);
+        random_selections(a, what);
+        CHECK(tu_interrupts(0) > t0);
         lsio_zarr_stats st;
         lsio_zarr_stats_get(a, &st);
         CHECK(st.chunks_missing > 0 && st.chunks_read > 0);
