@@ -44,7 +44,8 @@ if not os.path.exists(STATIC) and os.path.exists(os.path.join(TOP, "Makefile")):
     subprocess.check_call(["make", "-C", TOP, f"B={BUILD}", "lib"])
 
 lib_dirs = sorted({os.path.dirname(h) for h in glob.glob(os.path.join(TOP, "lib", "*", "*.h"))})
-sources = ["lsio/_lsio.c", "lsio/_backend.c", "lsio/_array.c", "lsio/_select.c", "lsio/_group.c"]
+sources = ["lsio/_lsio.c", "lsio/_backend.c", "lsio/_array.c", "lsio/_select.c", "lsio/_group.c",
+           "lsio/_bufcache.c"]
 
 ext = Extension(
     "lsio._lsio",

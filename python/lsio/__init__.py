@@ -23,7 +23,8 @@ from . import _lsio
 from ._lsio import Array, Error, Group
 
 __version__ = "0.1.0"
-__all__ = ["Array", "Error", "Group", "open", "open_group", "read_many", "__version__"]
+__all__ = ["Array", "Error", "Group", "buffer_cache", "open", "open_group", "read_many",
+           "__version__"]
 
 _OPTIONS_DOC = """
     Options (keyword only):
@@ -66,6 +67,22 @@ def read_many(array, selections, outs=None, *, io_group=0):
     if io_group:
         return array.read_many(selections, outs, io_group=io_group)
     return array.read_many(selections, outs)
+
+
+def buffer_cache(limit=None):
+    """The memory of large results (4 MiB and more) that the program has
+    dropped is kept for the next results of about its size: no page faults
+    and no zeroing when an epoch, a dask task or a loop reads arrays of the
+    same sizes again. It is kept up to `limit` bytes (the oldest let go
+    first), after madvise(MADV_FREE), so the kernel can take it back under
+    memory pressure.
+
+    limit: bytes (0 turns the cache off and lets go of what it holds);
+    None leaves it. The default is $LSIO_BUFFER_CACHE (bytes, with K, M or
+    G), else an eighth of the physical memory, at most 4 GiB.
+    Returns a dict: limit, cached_bytes, cached (mappings kept), hits and
+    misses (large results that found memory to reuse, or not)."""
+    return _lsio.buffer_cache(limit)
 
 
 open.__doc__ += _OPTIONS_DOC

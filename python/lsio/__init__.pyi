@@ -29,5 +29,8 @@ def read_many(array: Array, selections: Sequence[Selection],
               io_group: int = ...) -> list[npt.NDArray[Any]]:
     """Read many selections of one array in one submission (io_group: see
     Array.read_many)."""
+def buffer_cache(limit: Optional[int] = ...) -> dict[str, int]:
+    """Read or set the bound of the memory kept from dropped large results for
+    reuse; returns limit, cached_bytes, cached, hits and misses."""
 def _reopen(url: str, options: dict[str, Any]) -> Array: ...
 def _reopen_group(url: str, options: dict[str, Any]) -> Group: ...

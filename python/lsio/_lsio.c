@@ -137,6 +137,16 @@ static PyMethodDef mod_methods[] = {
      "open_group(url, **options) -> Group\n\nOpen the Zarr group at url (see lsio.open_group)."},
     {"backend", (PyCFunction)(void (*)(void))mod_backend, METH_VARARGS | METH_KEYWORDS,
      "backend(url, **options) -> Backend\n\nOpen the IO backend that serves url (raw reads)."},
+    {"buffer_cache", (PyCFunction)(void (*)(void))lsio_py_buffer_cache,
+     METH_VARARGS | METH_KEYWORDS,
+     "buffer_cache(limit=None) -> dict\n\n"
+     "The memory of large results (4 MiB and more) dropped by the program is\n"
+     "kept for the next results of about its size (no page faults, no zeroing),\n"
+     "up to limit bytes, after madvise(MADV_FREE) so that the kernel can take it\n"
+     "back under memory pressure. limit (bytes; 0 turns the cache off) sets the\n"
+     "bound; the default is $LSIO_BUFFER_CACHE, else an eighth of the physical\n"
+     "memory, at most 4 GiB. Returns limit, cached_bytes, cached (mappings kept),\n"
+     "hits and misses."},
     {"strerror", mod_strerror, METH_O,
      "strerror(code) -> str\n\nThe name of an LSIO error code (negative errno or LSIO_E*)."},
     {NULL, NULL, 0, NULL},

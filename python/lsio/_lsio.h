@@ -117,6 +117,11 @@ PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend);
 int lsio_py_key_to_sel(LsioArray *s, PyObject *key, lsio_selection *sel);
 unsigned lsio_py_sel_dims(const lsio_selection *sel, npy_intp *dims);
 PyArrayObject *lsio_py_output_for(LsioArray *s, const lsio_selection *sel, PyObject *out);
+/* A new C-order array (steals descr); large ones in recycled memory
+ * (_bufcache.c). New reference, NULL with an exception set. */
+PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims);
+/* lsio.buffer_cache(limit=None) -> dict */
+PyObject *lsio_py_buffer_cache(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* json.loads(text) */
 PyObject *lsio_py_json(const char *text);

@@ -125,5 +125,8 @@ def open_group(url: str, **options: Any) -> Group:
     """Open the Zarr group at url."""
 def backend(url: str, **options: Any) -> Backend:
     """Open the IO backend serving url."""
+def buffer_cache(limit: Optional[int] = ...) -> dict[str, int]:
+    """The memory of dropped large results kept for reuse: read or set its
+    bound; returns limit, cached_bytes, cached, hits and misses."""
 def strerror(code: int) -> str:
     """The name of an LSIO error code."""

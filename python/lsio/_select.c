@@ -130,7 +130,7 @@ PyArrayObject *lsio_py_output_for(LsioArray *s, const lsio_selection *sel, PyObj
     unsigned nd = lsio_py_sel_dims(sel, dims);
     if (!out || out == Py_None) {
         Py_INCREF(s->descr);
-        return (PyArrayObject *)PyArray_Empty((int)nd, dims, s->descr, 0);
+        return lsio_py_empty(s->descr, (int)nd, dims);
     }
     if (!PyArray_Check(out)) {
         PyErr_Format(PyExc_TypeError, "out must be a numpy.ndarray, not %.100s",

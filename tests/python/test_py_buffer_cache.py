@@ -1,0 +1,154 @@
+"""lsio.buffer_cache: the memory of large results (>= 4 MiB) dropped by the
+program is reused for the next results of about its size. Checked: reuse
+happens (hits, the same address), reused memory never shows old contents
+(arrays of other data and of fill values read into it equal zarr-python's),
+the limit is kept (0 turns it off, $LSIO_BUFFER_CACHE sets it), small
+results are numpy's own, results pickle and outlive their array, and reads
+from several threads get their own memory."""
+import os
+import pickle
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+try:
+    import lsio
+except ModuleNotFoundError as e:  # only "not built" skips; other errors fail
+    if e.name not in ("lsio", "lsio._lsio"):
+        raise
+    pytest.skip(f"the lsio extension is not built ({e}); run `make python`",
+                allow_module_level=True)
+
+zarr = pytest.importorskip("zarr")
+
+SHAPE = (32, 128, 256)  # float32: 4 MiB, chunks of 1 MiB
+
+
+@pytest.fixture
+def arrays(work_dir):
+    """Two arrays of the same shape: random data, and mostly missing chunks
+    (fill value -7) with one chunk stored."""
+    import numcodecs
+    rng = np.random.default_rng(3)
+    a = zarr.open_array(str(work_dir / "a.zarr"), mode="w", shape=SHAPE, chunks=(8, 128, 256),
+                        dtype="<f4", compressor=numcodecs.Zstd(level=1))
+    a[...] = rng.standard_normal(SHAPE, dtype=np.float32)
+    b = zarr.open_array(str(work_dir / "b.zarr"), mode="w", shape=SHAPE, chunks=(8, 128, 256),
+                        dtype="<f4", compressor=numcodecs.Zstd(level=1), fill_value=-7.0)
+    b[8:16] = 1.5
+    return work_dir / "a.zarr", work_dir / "b.zarr"
+
+
+@pytest.fixture
+def cache():
+    """The cache with a known limit; restored afterwards."""
+    old = lsio.buffer_cache()["limit"]
+    lsio.buffer_cache(0)  # start empty
+    lsio.buffer_cache(64 << 20)
+    yield
+    lsio.buffer_cache(0)
+    lsio.buffer_cache(old)
+
+
+def test_reuse_and_no_old_contents(arrays, cache):
+    pa, pb = arrays
+    a, b = lsio.open(pa), lsio.open(pb)
+    za, zb = zarr.open_array(str(pa), "r"), zarr.open_array(str(pb), "r")
+    x = a[:]
+    assert not x.flags["OWNDATA"] and x.nbytes == 4 << 20
+    addr = x.ctypes.data
+    x[...] = np.nan  # what the next result must not show
+    st0 = lsio.buffer_cache()
+    del x
+    st1 = lsio.buffer_cache()
+    assert st1["cached"] == st0["cached"] + 1 and st1["cached_bytes"] >= 4 << 20
+    y = b[:]  # mostly fill value: every byte still written
+    st2 = lsio.buffer_cache()
+    assert st2["hits"] == st1["hits"] + 1
+    assert y.ctypes.data == addr, "the kept memory was not reused"
+    assert np.array_equal(y, zb[:])
+    assert not np.isnan(y).any()
+    y[...] = 123
+    del y
+    z = a[:]
+    assert z.ctypes.data == addr
+    assert np.array_equal(z, za[:])
+    # a selection of the same size class reuses too; another size does not
+    del z
+    w = a[:, :, :200]  # 3.1 MiB: numpy's own memory
+    assert w.flags["OWNDATA"]
+    assert np.array_equal(w, za[:, :, :200])
+
+
+def test_limit(arrays, cache):
+    pa, _ = arrays
+    a = lsio.open(pa)
+    lsio.buffer_cache(10 << 20)  # room for two of the 4 MiB results
+    xs = [a[:] for _ in range(4)]
+    del xs
+    st = lsio.buffer_cache()
+    assert st["cached"] == 2 and st["cached_bytes"] <= 10 << 20, st
+    lsio.buffer_cache(0)  # off: lets go of everything, no reuse
+    st = lsio.buffer_cache()
+    assert st["cached"] == 0 and st["cached_bytes"] == 0 and st["limit"] == 0
+    hits = st["hits"]
+    x = a[:]
+    del x
+    x = a[:]
+    assert x.flags["OWNDATA"]  # numpy's own memory when off
+    assert lsio.buffer_cache()["hits"] == hits and lsio.buffer_cache()["cached"] == 0
+    with pytest.raises(ValueError):
+        lsio.buffer_cache(-1)
+
+
+@pytest.mark.parametrize("env,want", [("16M", 16 << 20), ("0", 0), ("12345", 12345),
+                                      ("2G", 2 << 30)])
+def test_limit_from_environment(env, want):
+    code = "import lsio; print(lsio.buffer_cache()['limit'])"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, LSIO_BUFFER_CACHE=env))
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout) == want
+
+
+def test_results_outlive_array_and_pickle(arrays, cache):
+    pa, _ = arrays
+    za = zarr.open_array(str(pa), "r")
+    a = lsio.open(pa)
+    x = a[:]
+    a.close()
+    del a
+    y = pickle.loads(pickle.dumps(x))
+    assert np.array_equal(x, za[:]) and np.array_equal(y, x)
+    v = x[3:5]  # a view keeps the memory: dropping x must not recycle it
+    del x
+    a2 = lsio.open(pa)
+    other = a2[:]
+    assert other.ctypes.data != v.ctypes.data - 3 * 128 * 256 * 4
+    assert np.array_equal(v, za[3:5])
+
+
+def test_threads(arrays, cache):
+    pa, pb = arrays
+    ref = {str(pa): zarr.open_array(str(pa), "r")[:], str(pb): zarr.open_array(str(pb), "r")[:]}
+    bad = []
+
+    def work(p):
+        arr = lsio.open(p)
+        for _ in range(12):
+            x = arr[:]
+            if not np.array_equal(x, ref[str(p)]):
+                bad.append(p)
+            x[...] = -1
+            del x
+
+    ts = [threading.Thread(target=work, args=(p,)) for p in (pa, pb, pa, pb)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not bad
+    assert lsio.buffer_cache()["hits"] > 0
