@@ -101,6 +101,21 @@ static inline int tu_threads_settled(int want)
     return tu_threads();
 }
 
+/* Bytes of the pool in use once the IO core has let go: its last
+ * reference to a request's buffer may go just after the request's
+ * completions were pushed (and consumed), so wait up to 2 s for 0. A leak
+ * stays above 0. */
+static inline size_t tu_pool_in_use(lsio_bufpool *p, lsio_bufpool_stats *ps)
+{
+    for (int i = 0; i < 400; i++) {
+        lsio_bufpool_stats_get(p, ps);
+        if (!ps->in_use)
+            break;
+        usleep(5000);
+    }
+    return ps->in_use;
+}
+
 static inline void tu_rm_rf(const char *dir)
 {
     char cmd[4200];

@@ -102,8 +102,7 @@ static void run(const char *which, const char *dir, char **paths, size_t *sizes)
            " direct\n",
            which, st.ranges, st.requests, st.bytes, st.direct_reads);
     lsio_bufpool_stats ps;
-    lsio_bufpool_stats_get(lsio_io_pool(io), &ps);
-    CHECK_EQ(ps.in_use, 0);
+    CHECK_EQ(tu_pool_in_use(lsio_io_pool(io), &ps), 0);
     CHECK(ps.high_water <= ps.max_bytes);
     lsio_io_close(io);
     lsio_cq_destroy(cq);
