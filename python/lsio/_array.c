@@ -255,8 +255,7 @@ static PyObject *array_read(LsioArray *s, PyObject *args, PyObject *kwargs)
 /* The outputs of read_many without outs: views into one allocation rather
  * than n of them. Fresh memory costs a page fault per 4 KiB page, which
  * dominates many small reads; one large block is backed by huge pages
- * where numpy can (madvise) and is returned to the system in one piece.
- * The views keep the block alive: it goes when the last of them goes. */
+ * and, from 4 MiB, recycled (_bufcache.c) when the last view goes. */
 static int shared_outputs(LsioArray *s, const lsio_selection *sels, Py_ssize_t n,
                           PyObject *result)
 {
@@ -267,7 +266,7 @@ static int shared_outputs(LsioArray *s, const lsio_selection *sels, Py_ssize_t n
         npy_intp bytes = (npy_intp)lsio_selection_count(&sels[i]) * s->descr->elsize;
         total += (bytes + align - 1) / align * align;
     }
-    PyArrayObject *block = (PyArrayObject *)PyArray_SimpleNew(1, &total, NPY_UINT8);
+    PyArrayObject *block = lsio_py_empty(PyArray_DescrFromType(NPY_UINT8), 1, &total);
     if (!block)
         return -1;
     char *base = PyArray_DATA(block);

@@ -77,6 +77,27 @@ def test_reuse_and_no_old_contents(arrays, cache):
     assert np.array_equal(w, za[:, :, :200])
 
 
+def test_read_many_block_reused(arrays, cache):
+    """read_many without outs returns views of one block: a large block is
+    recycled too, once the last view goes."""
+    pa, _ = arrays
+    za = zarr.open_array(str(pa), "r")
+    a = lsio.open(pa)
+    sels = [(slice(0, 16),), (slice(16, 32),), (slice(4, 20), slice(0, 64))]
+    xs = lsio.read_many(a, sels)
+    assert all(not x.flags["OWNDATA"] for x in xs)
+    st = lsio.buffer_cache()
+    keep = xs[2]
+    del xs
+    assert lsio.buffer_cache()["cached"] == st["cached"], "recycled while a view lived"
+    del keep
+    assert lsio.buffer_cache()["cached"] == st["cached"] + 1
+    ys = lsio.read_many(a, sels)
+    assert lsio.buffer_cache()["hits"] == st["hits"] + 1
+    for y, s in zip(ys, sels):
+        assert np.array_equal(y, za[s])
+
+
 def test_limit(arrays, cache):
     pa, _ = arrays
     a = lsio.open(pa)
