@@ -23,6 +23,18 @@
 
 #define DEFAULT_INDEX_CODECS "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}]"
 
+/* A JSON integer in [min, 2^53] (what a double holds exactly, and what the
+ * reader accepts) into *out; -1 for anything else (fractions, negatives,
+ * larger numbers, which a cast could not even convert). */
+static int json_u64(const cJSON *e, uint64_t min, uint64_t *out)
+{
+    if (!cJSON_IsNumber(e) || !(e->valuedouble >= (double)min) ||
+        e->valuedouble > 9007199254740992.0 || e->valuedouble != floor(e->valuedouble))
+        return -1;
+    *out = (uint64_t)e->valuedouble;
+    return 0;
+}
+
 static char *print_or_null(const cJSON *j)
 {
     return j ? cJSON_PrintUnformatted(j) : strdup("null");
@@ -136,8 +148,10 @@ static int v3_codecs(lsio_zwrite_array *a, lsio_zwrite_spec *s, cJSON *root, cJS
         for (unsigned d = 0; d < s->ndim; d++) {
             if (!any_shards)
                 s->shards[d] = s->chunks[d];
-            double v = cJSON_GetArrayItem(cshape, (int)d)->valuedouble;
-            s->chunks[d] = v >= 1 ? (uint64_t)v : 0;
+            if (json_u64(cJSON_GetArrayItem(cshape, (int)d), 1, &s->chunks[d]) < 0)
+                return lsio_error(-EINVAL,
+                                  "sharding_indexed: chunk_shape[%u] is not an integer in 1..2^53",
+                                  d);
         }
         cJSON *ic = cJSON_GetObjectItemCaseSensitive(cfg, "index_codecs");
         a->index_codecs = ic ? cJSON_PrintUnformatted(ic) : strdup(DEFAULT_INDEX_CODECS);
@@ -163,9 +177,12 @@ static int check_shape(const lsio_zwrite_spec *s)
         return lsio_error(-EINVAL, "zarr_format %d: want 2 or 3", s->zarr_format);
     if (s->ndim > ZW_MAXD)
         return lsio_error(-EINVAL, "%u dimensions: at most %d", s->ndim, ZW_MAXD);
+    const uint64_t json_max = 9007199254740992ull; /* 2^53: written exactly in JSON */
     for (unsigned d = 0; d < s->ndim; d++) {
         if (s->chunks[d] < 1)
             return lsio_error(-EINVAL, "chunks[%u] is 0", d);
+        if (s->shape[d] > json_max || s->chunks[d] > json_max || s->shards[d] > json_max)
+            return lsio_error(-EINVAL, "shape, chunks or shards[%u] past 2^53 (JSON numbers)", d);
         if (s->shards[d] && s->shards[d] % s->chunks[d])
             return lsio_error(-EINVAL, "shards[%u] = %llu is not a multiple of chunks %llu", d,
                               (unsigned long long)s->shards[d], (unsigned long long)s->chunks[d]);
@@ -560,12 +577,9 @@ static int u64s(const cJSON *arr, unsigned n, uint64_t *out)
 {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != (int)n)
         return -LSIO_EFORMAT;
-    for (unsigned d = 0; d < n; d++) {
-        const cJSON *e = cJSON_GetArrayItem(arr, (int)d);
-        if (!cJSON_IsNumber(e) || e->valuedouble < 0)
+    for (unsigned d = 0; d < n; d++)
+        if (json_u64(cJSON_GetArrayItem(arr, (int)d), 0, &out[d]) < 0)
             return -LSIO_EFORMAT;
-        out[d] = (uint64_t)e->valuedouble;
-    }
     return 0;
 }
 
