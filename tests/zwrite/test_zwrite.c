@@ -305,18 +305,15 @@ static void test_errors(void)
     CHECK_EQ(lsio_zwrite_create(&a, path_of("big", NULL), &big, NULL), -EINVAL);
     CHECK(strstr(lsio_last_error(), "2^53"));
     CHECK(mkdir(path_of("big2", NULL), 0755) == 0);
-    f = fopen(path_of("big2", ".zarray"), "w");
-    fputs("{\"zarr_format\": 2, \"shape\": [9007199254740994, 4], \"chunks\": [10, 4],"
-          " \"dtype\": \"<f4\", \"compressor\": null, \"fill_value\": 0,"
-          " \"filters\": null, \"order\": \"C\"}", f);
-    fclose(f);
-    CHECK(lsio_zwrite_open(&a, path_of("big2", NULL), NULL) < 0);
-    f = fopen(path_of("big2", ".zarray"), "w");
-    fputs("{\"zarr_format\": 2, \"shape\": [12.5, 4], \"chunks\": [10, 4],"
-          " \"dtype\": \"<f4\", \"compressor\": null, \"fill_value\": 0,"
-          " \"filters\": null, \"order\": \"C\"}", f);
-    fclose(f);
-    CHECK(lsio_zwrite_open(&a, path_of("big2", NULL), NULL) < 0);
+    static const char *const dim0[] = {"9007199254740994", "12.5", "-3", "1e300"};
+    for (int i = 0; i < 4; i++) {
+        f = fopen(path_of("big2", ".zarray"), "w");
+        fprintf(f, "{\"zarr_format\": 2, \"shape\": [%s, 4], \"chunks\": [10, 4],"
+                   " \"dtype\": \"<f4\", \"compressor\": null, \"fill_value\": 0,"
+                   " \"filters\": null, \"order\": \"C\"}", dim0[i]);
+        fclose(f);
+        CHECK(lsio_zwrite_open(&a, path_of("big2", NULL), NULL) < 0);
+    }
 }
 
 static void test_texts(void)
