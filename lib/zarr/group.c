@@ -364,11 +364,15 @@ int lsio_zarr_group_open_array(lsio_zarr_group *g, const char *name, lsio_zarr_a
         } else
             za = cJSON_GetObjectItemCaseSensitive(g->cons, name);
         if (za) {
-            rc = g->format == 2 ? zarr_meta_v2(&m, za, at, url) : zarr_meta_v3(&m, za, url);
+            rc = g->format == 2 ? zarr_meta_v2(&m, za, at, url, NULL, 0)
+                                : zarr_meta_v3(&m, za, url, NULL, 0);
             if (rc == 0 && (rc = zarr_array_make(out, &m, url, g->io, 0, &g->opts)) < 0)
                 zarr_meta_free(&m);
-            free(url);
-            return rc;
+            if (rc != -ERANGE) { /* ERANGE: a large integer fill; its own file has it exactly */
+                free(url);
+                return rc;
+            }
+            lsio_error_clear();
         }
     }
     rc = lsio_zarr_open(out, url, &g->opts);

@@ -165,7 +165,12 @@ static void utf8_to_ucs4(const char *s, uint32_t *dst, size_t cap)
     }
 }
 
-static int fill_int(const cJSON *v, lsio_dtype dt, unsigned char *dst)
+/* An integer fill value. JSON numbers reach us as doubles, exact only up
+ * to 2^53: past that, the number's own text (raw, when the caller found
+ * it) is read exactly; without it the value is refused (-2) rather than
+ * rounded to another number. -1: not an integer of the data type. */
+static int fill_int(const cJSON *v, lsio_dtype dt, unsigned char *dst, const char *raw,
+                    size_t rawlen)
 {
     double d;
     if (cJSON_IsNumber(v))
@@ -180,7 +185,26 @@ static int fill_int(const cJSON *v, lsio_dtype dt, unsigned char *dst)
         int64_t i;
         uint64_t u;
     } x;
-    if (dt.kind == LSIO_DT_INT) {
+    if (fabs(d) >= 9007199254740992.0 && cJSON_IsNumber(v)) {
+        char buf[32];
+        size_t k = raw && rawlen < sizeof buf ? rawlen : 0, j = raw && raw[0] == '-';
+        for (; j < k; j++)
+            if (raw[j] < '0' || raw[j] > '9')
+                k = 0; /* not a plain integer literal */
+        if (!k)
+            return -2;
+        memcpy(buf, raw, k);
+        buf[k] = 0;
+        errno = 0;
+        if (dt.kind == LSIO_DT_INT)
+            x.i = strtoll(buf, NULL, 10);
+        else if (buf[0] == '-')
+            return -1;
+        else
+            x.u = strtoull(buf, NULL, 10);
+        if (errno)
+            return -1;
+    } else if (dt.kind == LSIO_DT_INT) {
         if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
             return -1;
         x.i = (int64_t)d;
@@ -199,9 +223,11 @@ static int fill_int(const cJSON *v, lsio_dtype dt, unsigned char *dst)
 }
 
 /* Fill value `v` (NULL or null: zeros) into m->fill / m->fill_str. */
-static int parse_fill(zarr_meta *m, const cJSON *v, const char *name)
+static int parse_fill(zarr_meta *m, const cJSON *v, const char *name, const char *raw,
+                      size_t rawlen)
 {
-    char *js = v ? cJSON_PrintUnformatted(v) : strdup("null");
+    char *js = raw && rawlen ? strndup(raw, rawlen) /* as written, digits intact */
+               : v ? cJSON_PrintUnformatted(v) : strdup("null");
     if (!js)
         return -ENOMEM;
     m->fill_json = js;
@@ -228,7 +254,13 @@ static int parse_fill(zarr_meta *m, const cJSON *v, const char *name)
             bad = 1;
         break;
     case LSIO_DT_INT:
-    case LSIO_DT_UINT: bad = fill_int(v, dt, m->fill) < 0; break;
+    case LSIO_DT_UINT:
+        if ((bad = fill_int(v, dt, m->fill, raw, rawlen)) == -2)
+            return lsio_error(-ERANGE,
+                              "array %s: integer fill value %s past 2^53, and its exact text "
+                              "is not at hand",
+                              name, js);
+        break;
     case LSIO_DT_FLOAT: bad = fill_float(v, dt.size, m->fill) < 0; break;
     case LSIO_DT_COMPLEX:
         if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2)
@@ -367,7 +399,8 @@ static size_t itemsize_of(lsio_dtype d) { return d.kind == LSIO_DT_STRING ? 0 : 
 
 /* ----------------------------------------------------------------- v2 */
 
-int zarr_meta_v2(zarr_meta *m, const cJSON *za, const cJSON *zattrs, const char *name)
+int zarr_meta_v2(zarr_meta *m, const cJSON *za, const cJSON *zattrs, const char *name,
+                 const char *fill_raw, size_t fill_rawlen)
 {
     memset(m, 0, sizeof *m);
     m->zarr_format = 2;
@@ -461,7 +494,8 @@ int zarr_meta_v2(zarr_meta *m, const cJSON *za, const cJSON *zattrs, const char 
             goto fail;
         nc++;
     }
-    if ((rc = parse_fill(m, cJSON_GetObjectItemCaseSensitive(za, "fill_value"), name)) < 0)
+    if ((rc = parse_fill(m, cJSON_GetObjectItemCaseSensitive(za, "fill_value"), name, fill_raw,
+                         fill_rawlen)) < 0)
         goto fail;
     if ((rc = set_json(&m->attrs_json, zattrs, "{}")) < 0)
         goto fail;
@@ -569,7 +603,8 @@ static int v3_sharding(zarr_meta *m, const cJSON *cfg, lsio_codec **c, size_t ca
     return v3_codecs(inner, c, cap, nc, name);
 }
 
-int zarr_meta_v3(zarr_meta *m, const cJSON *j, const char *name)
+int zarr_meta_v3(zarr_meta *m, const cJSON *j, const char *name, const char *fill_raw,
+                 size_t fill_rawlen)
 {
     memset(m, 0, sizeof *m);
     m->zarr_format = 3;
@@ -665,7 +700,7 @@ int zarr_meta_v3(zarr_meta *m, const cJSON *j, const char *name)
             goto fail;
     } else if ((rc = v3_codecs(cl, codecs, 64, &nc, name)) < 0)
         goto fail;
-    if ((rc = parse_fill(m, obj(j, "fill_value"), name)) < 0)
+    if ((rc = parse_fill(m, obj(j, "fill_value"), name, fill_raw, fill_rawlen)) < 0)
         goto fail;
     if ((rc = set_json(&m->attrs_json, obj(j, "attributes"), "{}")) < 0)
         goto fail;
@@ -677,6 +712,70 @@ fail:
     free_codecs(codecs, nc);
     zarr_meta_free(m);
     return rc;
+}
+
+/* The text of the top-level member `key` of the JSON object in t[0, n):
+ * t[*off, *off + *len), or -1 when it is not there (or t is not such an
+ * object; cJSON has already checked that it is valid JSON). Keys with
+ * escapes do not match. */
+static size_t json_ws(const char *t, size_t n, size_t i)
+{
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+        i++;
+    return i;
+}
+
+static size_t json_skip(const char *t, size_t n, size_t i) /* past one value */
+{
+    size_t depth = 0;
+    do {
+        if (i >= n)
+            return n;
+        if (t[i] == '"') {
+            for (i++; i < n && t[i] != '"'; i++)
+                if (t[i] == '\\')
+                    i++;
+            i++;
+        } else if (t[i] == '{' || t[i] == '[') {
+            depth++;
+            i++;
+        } else if (t[i] == '}' || t[i] == ']') {
+            depth--;
+            i++;
+        } else if (depth) {
+            i++;
+        } else {
+            while (i < n && !strchr(",}] \t\n\r", t[i]))
+                i++;
+        }
+    } while (depth);
+    return i;
+}
+
+static int json_top_raw(const char *t, size_t n, const char *key, size_t *off, size_t *len)
+{
+    size_t i = json_ws(t, n, 0), kl = strlen(key);
+    if (i >= n || t[i] != '{')
+        return -1;
+    i = json_ws(t, n, i + 1);
+    while (i < n && t[i] == '"') {
+        size_t k0 = i + 1, k1 = json_skip(t, n, i) - 1; /* the key's text */
+        i = json_ws(t, n, k1 + 1);
+        if (i >= n || t[i] != ':')
+            return -1;
+        i = json_ws(t, n, i + 1);
+        size_t end = json_skip(t, n, i);
+        if (k1 - k0 == kl && !memcmp(t + k0, key, kl)) {
+            *off = i;
+            *len = end - i;
+            return 0;
+        }
+        i = json_ws(t, n, end);
+        if (i >= n || t[i] != ',')
+            return -1;
+        i = json_ws(t, n, i + 1);
+    }
+    return -1;
 }
 
 int zarr_meta_parse_text(zarr_meta *m, int zarr_format, const char *text, size_t len,
@@ -693,7 +792,10 @@ int zarr_meta_parse_text(zarr_meta *m, int zarr_format, const char *text, size_t
         cJSON_Delete(a);
         return lsio_error(-LSIO_EFORMAT, "array %s: .zattrs is not a JSON object", name);
     }
-    int rc = zarr_format == 2 ? zarr_meta_v2(m, j, a, name) : zarr_meta_v3(m, j, name);
+    size_t fo = 0, fl = 0;
+    const char *raw = json_top_raw(text, len, "fill_value", &fo, &fl) == 0 ? text + fo : NULL;
+    int rc = zarr_format == 2 ? zarr_meta_v2(m, j, a, name, raw, fl)
+                              : zarr_meta_v3(m, j, name, raw, fl);
     cJSON_Delete(j);
     cJSON_Delete(a);
     return rc;

@@ -47,8 +47,13 @@ typedef struct zarr_meta {
 
 /* Parse metadata objects (no IO). `name` (the array's URL) goes into error
  * messages. On failure *m is left empty (zarr_meta_free is harmless). */
-int zarr_meta_v2(zarr_meta *m, const cJSON *zarray, const cJSON *zattrs, const char *name);
-int zarr_meta_v3(zarr_meta *m, const cJSON *zarr_json, const char *name);
+/* fill_raw: the fill value's own JSON text when the caller has it (an
+ * integer fill past 2^53 is read exactly from it, else refused with
+ * -ERANGE, never rounded); NULL, 0 when not. */
+int zarr_meta_v2(zarr_meta *m, const cJSON *zarray, const cJSON *zattrs, const char *name,
+                 const char *fill_raw, size_t fill_rawlen);
+int zarr_meta_v3(zarr_meta *m, const cJSON *zarr_json, const char *name, const char *fill_raw,
+                 size_t fill_rawlen);
 /* From text: .zarray (+ optional .zattrs) or zarr.json. */
 int zarr_meta_parse_text(zarr_meta *m, int zarr_format, const char *text, size_t len,
                          const char *attrs_text, size_t attrs_len, const char *name);

@@ -183,7 +183,13 @@ static cJSON *json_array(lsio_zarr_array *a)
                           any_shards(in) ? json_dims(in->shards, in->ndim) : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "order", in->fortran_order ? "F" : "C");
     cJSON_AddItemToObject(o, "codecs", json_or_string(in->codecs_json, "[]"));
-    cJSON_AddItemToObject(o, "fill_value", json_or_string(in->fill_value_json, "null"));
+    /* the metadata's own text (valid JSON): an integer past 2^53 keeps its digits */
+    cJSON *fv = json_or_string(in->fill_value_json, "null");
+    if (cJSON_IsNumber(fv)) {
+        cJSON_Delete(fv);
+        fv = cJSON_CreateRaw(in->fill_value_json);
+    }
+    cJSON_AddItemToObject(o, "fill_value", fv);
     int named = 0;
     for (unsigned d = 0; d < in->ndim; d++)
         named |= in->dimension_names[d] != NULL;
