@@ -265,15 +265,41 @@ int zw_fill_parse(lsio_dtype d, const char *json, void *elem, int *is_null)
         }
         double v = j->valuedouble;
         int sg = d.kind == LSIO_DT_INT;
-        double lo = sg ? -ldexp(1, (int)(8 * size - 1)) : 0;
-        double hi = sg ? ldexp(1, (int)(8 * size - 1)) - 1 : ldexp(1, (int)(8 * size)) - 1;
-        if (v < lo || v > hi) {
-            rc = -ERANGE;
-            break;
+        unsigned bits = (unsigned)(8 * size);
+        uint64_t u;
+        /* A plain integer literal is read from its text: exact past 2^53,
+         * where the double is not (2^53 + 1 would be written as 2^53). */
+        const char *t = json + strspn(json, " \t\r\n");
+        size_t nd = strspn(t + (*t == '-'), "0123456789");
+        if (nd && !t[(*t == '-') + nd + strspn(t + (*t == '-') + nd, " \t\r\n")]) {
+            errno = 0;
+            if (sg) {
+                long long x = strtoll(t, NULL, 10);
+                long long lim = bits < 64 ? 1ll << (bits - 1) : 0;
+                if (errno || (bits < 64 && (x < -lim || x > lim - 1))) {
+                    rc = -ERANGE;
+                    break;
+                }
+                u = (uint64_t)x;
+            } else {
+                unsigned long long x = strtoull(t, NULL, 10);
+                if (*t == '-' || errno || (bits < 64 && x > (1ull << bits) - 1)) {
+                    rc = -ERANGE;
+                    break;
+                }
+                u = x;
+            }
+        } else {
+            /* other spellings (1e3, 5.0): through the double, range first */
+            double lo = sg ? -ldexp(1, (int)bits - 1) : 0;
+            double top = sg ? ldexp(1, (int)bits - 1) : ldexp(1, (int)bits);
+            /* 2^64 is where UINT64_MAX's double lands: the only top let in */
+            if (v < lo || v > top || (v == top && (sg || bits < 64))) {
+                rc = -ERANGE;
+                break;
+            }
+            u = sg ? (uint64_t)(int64_t)v : v == top ? UINT64_MAX : (uint64_t)v;
         }
-        uint64_t u = sg ? (uint64_t)(int64_t)v : (uint64_t)v;
-        if (size == 8 && !sg && v >= ldexp(1, 64))
-            u = UINT64_MAX;
         switch (size) { /* little-endian machine: the low bytes first */
         case 1: { uint8_t x = (uint8_t)u; memcpy(elem, &x, 1); break; }
         case 2: { uint16_t x = (uint16_t)u; memcpy(elem, &x, 2); break; }

@@ -311,3 +311,25 @@ def test_strings(zw, work_dir, codec):
     z = zarr.open_array(str(work_dir / "s"), mode="r")
     assert list(z[...]) == list(x)
     assert "0" not in chunk_keys(work_dir / "s")
+
+
+@pytest.mark.parametrize("dt,fill", [("<i8", 2**53 + 1), ("<i8", 2**63 - 1), ("<u8", 2**64 - 1),
+                                     ("<i8", -(2**53) - 3), ("<u2", 65535)])
+def test_large_integer_fill_exact(zw, work_dir, dt, fill):
+    """Integer fill values past 2^53 are taken from their text, not from a
+    double: a partial write of a new chunk fills the rest of it with the
+    exact value (2^53 + 1 used to become 2^53), and zarr-python reads it."""
+    a = zw.create(work_dir / "l", 2, (8,), (4,), dt, codecs="zstd:3", fill=str(fill))
+    a.write(np.array([5], dt), (slice(1, 2),))
+    a.close()
+    got = zarr.open_array(str(work_dir / "l"), mode="r")
+    assert got.fill_value == fill
+    assert got[...].tolist() == [fill, 5, fill, fill, fill, fill, fill, fill]
+    assert sorted(f for f in os.listdir(work_dir / "l") if not f.startswith(".")) == ["0"]
+
+
+@pytest.mark.parametrize("dt,fill", [("<i8", "9223372036854775808"), ("<u8", "-1"),
+                                     ("<u2", "65536"), ("<i1", "-129"), ("<u1", "256.0")])
+def test_integer_fill_out_of_range_refused(zw, work_dir, dt, fill):
+    with pytest.raises(LsioError):
+        zw.create(work_dir / "l", 2, (8,), (4,), dt, codecs="zstd:3", fill=fill)
