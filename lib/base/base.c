@@ -277,4 +277,42 @@ int lsio_add_size(size_t a, size_t b, size_t *out)
     return 0;
 }
 
+int lsio_parse_int_text(const char *s, size_t n, int is_signed, unsigned bits, uint64_t *out)
+{
+    while (n && strchr(" \t\r\n", s[n - 1]))
+        n--;
+    while (n && strchr(" \t\r\n", *s)) {
+        s++;
+        n--;
+    }
+    size_t neg = n && *s == '-', k = neg, z = neg;
+    if (n - neg < 1)
+        return -EINVAL;
+    for (; k < n; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return -EINVAL;
+    while (z + 1 < n && s[z] == '0') /* leading zeros (cJSON lets them by) */
+        z++;
+    char buf[32];
+    if (n - z + neg >= sizeof buf)
+        return -ERANGE; /* more digits than any 64-bit integer has */
+    buf[0] = '-';
+    memcpy(buf + neg, s + z, n - z);
+    buf[neg + n - z] = 0;
+    errno = 0;
+    if (is_signed) {
+        long long x = strtoll(buf, NULL, 10);
+        long long lim = bits < 64 ? 1ll << (bits - 1) : 0;
+        if (errno || (bits < 64 && (x < -lim || x > lim - 1)))
+            return -ERANGE;
+        *out = (uint64_t)x;
+    } else {
+        unsigned long long x = strtoull(buf, NULL, 10);
+        if ((neg && x) || errno || (bits < 64 && x > (1ull << bits) - 1))
+            return -ERANGE;
+        *out = x;
+    }
+    return 0;
+}
+
 const char *lsio_version(void) { return "0.1.0"; }

@@ -82,6 +82,14 @@ void lsio_free_aligned(void *p);
 int lsio_mul_size(size_t a, size_t b, size_t *out);
 int lsio_add_size(size_t a, size_t b, size_t *out);
 
+/* The integer a JSON number's text s[0, n) spells, exactly (a double holds
+ * integers exactly only up to 2^53): surrounding blanks allowed, then an
+ * optional '-' and digits only. 0 with the value in *out (two's complement
+ * when is_signed), -EINVAL when the text is no plain integer literal (1e3,
+ * 5.0: the caller's double applies), -ERANGE when it does not fit an
+ * integer of `bits` (8..64) bits, signed or not. */
+int lsio_parse_int_text(const char *s, size_t n, int is_signed, unsigned bits, uint64_t *out);
+
 /* "url/key" (trailing slashes of url dropped), malloc'd; NULL when out of
  * memory. Locations and Zarr keys are joined with it everywhere. */
 char *lsio_join(const char *url, const char *key);

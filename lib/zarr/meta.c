@@ -186,23 +186,12 @@ static int fill_int(const cJSON *v, lsio_dtype dt, unsigned char *dst, const cha
         uint64_t u;
     } x;
     if (fabs(d) >= 9007199254740992.0 && cJSON_IsNumber(v)) {
-        char buf[32];
-        size_t k = raw && rawlen < sizeof buf ? rawlen : 0, j = raw && raw[0] == '-';
-        for (; j < k; j++)
-            if (raw[j] < '0' || raw[j] > '9')
-                k = 0; /* not a plain integer literal */
-        if (!k)
-            return -2;
-        memcpy(buf, raw, k);
-        buf[k] = 0;
-        errno = 0;
-        if (dt.kind == LSIO_DT_INT)
-            x.i = strtoll(buf, NULL, 10);
-        else if (buf[0] == '-')
-            return -1;
-        else
-            x.u = strtoull(buf, NULL, 10);
-        if (errno)
+        /* 64 bits: narrower types wrap below, as numpy's casts do */
+        int rc = raw ? lsio_parse_int_text(raw, rawlen, dt.kind == LSIO_DT_INT, 64, &x.u)
+                     : -EINVAL;
+        if (rc == -EINVAL)
+            return -2; /* no plain integer literal at hand */
+        if (rc < 0)
             return -1;
     } else if (dt.kind == LSIO_DT_INT) {
         if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)

@@ -269,27 +269,12 @@ int zw_fill_parse(lsio_dtype d, const char *json, void *elem, int *is_null)
         uint64_t u;
         /* A plain integer literal is read from its text: exact past 2^53,
          * where the double is not (2^53 + 1 would be written as 2^53). */
-        const char *t = json + strspn(json, " \t\r\n");
-        size_t nd = strspn(t + (*t == '-'), "0123456789");
-        if (nd && !t[(*t == '-') + nd + strspn(t + (*t == '-') + nd, " \t\r\n")]) {
-            errno = 0;
-            if (sg) {
-                long long x = strtoll(t, NULL, 10);
-                long long lim = bits < 64 ? 1ll << (bits - 1) : 0;
-                if (errno || (bits < 64 && (x < -lim || x > lim - 1))) {
-                    rc = -ERANGE;
-                    break;
-                }
-                u = (uint64_t)x;
-            } else {
-                unsigned long long x = strtoull(t, NULL, 10);
-                if (*t == '-' || errno || (bits < 64 && x > (1ull << bits) - 1)) {
-                    rc = -ERANGE;
-                    break;
-                }
-                u = x;
-            }
-        } else {
+        int tr = lsio_parse_int_text(json, strlen(json), sg, bits, &u);
+        if (tr == -ERANGE) {
+            rc = -ERANGE;
+            break;
+        }
+        if (tr == -EINVAL) {
             /* other spellings (1e3, 5.0): through the double, range first */
             double lo = sg ? -ldexp(1, (int)bits - 1) : 0;
             double top = sg ? ldexp(1, (int)bits - 1) : ldexp(1, (int)bits);
