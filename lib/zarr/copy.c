@@ -7,14 +7,22 @@
  * order). Fills (missing chunks) take the same walk with a source stride of
  * zero. No function call per element.
  */
+#include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "zarr_internal.h"
+
+/* Runs at least this long are streamed when the walk asks for it. */
+#define STREAM_MIN 256
 
 void zarr_walk_init(zarr_walk *w, unsigned ndim, const uint64_t *cnt, const int64_t *ss,
                     const int64_t *ds, size_t item)
 {
     w->n = 0;
+    w->stream = 0;
     w->item = item;
     w->total = 1;
     for (unsigned d = 0; d < ndim; d++) {
@@ -45,9 +53,41 @@ int zarr_walk_contiguous(const zarr_walk *w)
                          w->ds[0] == (int64_t)w->item);
 }
 
+/* memcpy with non-temporal stores for the whole 64-byte lines of dst:
+ * the destination's lines are not read in first, and do not push the
+ * source (a decoded chunk, still in cache) out. Plain memcpy where the
+ * instruction set has no such store. */
+static void copy_stream(unsigned char *dst, const unsigned char *src, size_t n)
+{
+#if defined(__SSE2__)
+    size_t head = (size_t)(-(uintptr_t)dst & 63);
+    if (head > n)
+        head = n;
+    memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    size_t body = n & ~(size_t)63;
+    for (size_t i = 0; i < body; i += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 48));
+        _mm_stream_si128((__m128i *)(void *)(dst + i), a);
+        _mm_stream_si128((__m128i *)(void *)(dst + i + 16), b);
+        _mm_stream_si128((__m128i *)(void *)(dst + i + 32), c);
+        _mm_stream_si128((__m128i *)(void *)(dst + i + 48), d);
+    }
+    memcpy(dst + body, src + body, n - body);
+#else
+    memcpy(dst, src, n);
+#endif
+}
+
 /* The innermost dimension: n elements. */
 static inline void run(unsigned char *dst, const unsigned char *src, uint64_t n, int64_t ss,
-                       int64_t ds, size_t item, const unsigned char *fill, int fill_zero)
+                       int64_t ds, size_t item, const unsigned char *fill, int fill_zero,
+                       int stream)
 {
     if (!src) {
         if (fill_zero && ds == (int64_t)item) {
@@ -58,7 +98,10 @@ static inline void run(unsigned char *dst, const unsigned char *src, uint64_t n,
         ss = 0;
     }
     if (ss == (int64_t)item && ds == (int64_t)item) {
-        memcpy(dst, src, n * item);
+        if (stream && n * item >= STREAM_MIN)
+            copy_stream(dst, src, n * item);
+        else
+            memcpy(dst, src, n * item);
         return;
     }
     switch (item) {
@@ -100,13 +143,14 @@ void zarr_walk_copy(const zarr_walk *w, void *dstv, const void *srcv, const void
             fill_zero &= ((const unsigned char *)fill)[i] == 0;
     }
     if (w->n == 0) {
-        run(dst, src, 1, (int64_t)item, (int64_t)item, item, fill, fill_zero);
+        run(dst, src, 1, (int64_t)item, (int64_t)item, item, fill, fill_zero, 0);
         return;
     }
     unsigned in = w->n - 1;
+    int stream = w->stream && src;
     uint64_t idx[ZMAX] = {0};
     for (;;) {
-        run(dst, src, w->cnt[in], w->ss[in], w->ds[in], item, fill, fill_zero);
+        run(dst, src, w->cnt[in], w->ss[in], w->ds[in], item, fill, fill_zero, stream);
         /* advance the odometer over the outer dimensions */
         int d = (int)in - 1;
         for (; d >= 0; d--) {
@@ -121,6 +165,10 @@ void zarr_walk_copy(const zarr_walk *w, void *dstv, const void *srcv, const void
             idx[d] = 0;
         }
         if (d < 0)
-            return;
+            break;
     }
+#if defined(__SSE2__)
+    if (stream) /* the streamed lines are visible before the caller says done */
+        _mm_sfence();
+#endif
 }

@@ -89,6 +89,7 @@ struct rd {
     int partial;             /* the chain decodes part of a chunk */
     int sparse;              /* ... and says where its encoded bytes lie */
     int mask;                /* LSIO_ZARR_MASK_FILL: fill values become NaN */
+    int stream;              /* place chunks with non-temporal stores */
     const void *fill;        /* what missing elements read as */
     unsigned char nan[8];    /* a NaN of the dtype (mask) */
     uint32_t group;          /* IO group of every range of this read */
@@ -479,8 +480,10 @@ place:
         zarr_walk w;
         unsigned char *dst;
         int64_t soff;
-        if (zarr_place(r->m, &r->sels[i], r->outs[i], uc, &w, &dst, &soff))
+        if (zarr_place(r->m, &r->sels[i], r->outs[i], uc, &w, &dst, &soff)) {
+            w.stream = r->stream;
             zarr_walk_copy(&w, dst, src ? src + soff : NULL, r->fill);
+        }
     }
     return 0;
 }
@@ -946,6 +949,70 @@ static int run(rd *r, const progress *pg)
     return rc;
 }
 
+/* A size in bytes: digits with an optional K, M or G (powers of 1024);
+ * 0 when s is not one. */
+static size_t parse_bytes(const char *s, int *ok)
+{
+    char *end;
+    unsigned long long n = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    *ok = end != s && *s >= '0' && *s <= '9' && (*end == 0 || *end == '\n') &&
+          n <= (SIZE_MAX >> shift);
+    return *ok ? (size_t)(n << shift) : 0;
+}
+
+/* The largest cache one core sees (sysfs; the C library's figure is the
+ * whole package's on some machines: 384 MiB for twelve 32 MiB caches), 0
+ * when unknown. */
+static size_t llc_bytes(void)
+{
+    size_t best = 0;
+    for (int i = 0; i < 8; i++) {
+        char p[64], v[32];
+        snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        FILE *f = fopen(p, "re");
+        if (!f)
+            continue;
+        int ok;
+        size_t n = fgets(v, sizeof v, f) ? parse_bytes(v, &ok) : 0;
+        fclose(f);
+        if (n > best)
+            best = n;
+    }
+    return best;
+}
+
+/* Outputs of at least this many bytes are written past the caches when
+ * chunks are placed (zarr_walk.stream): $LSIO_STREAM_MIN (bytes, K/M/G;
+ * "off"), else the last-level cache's size, else 32 MiB. */
+static size_t stream_min(void)
+{
+    static atomic_size_t v; /* the answer + 1 once known (SIZE_MAX: off) */
+    size_t n = atomic_load_explicit(&v, memory_order_relaxed);
+    if (n)
+        return n == SIZE_MAX ? n : n - 1;
+    const char *e = getenv("LSIO_STREAM_MIN");
+    int ok = 0;
+    if (e && strcmp(e, "off") == 0) {
+        n = SIZE_MAX;
+        ok = 1;
+    } else if (e && *e) {
+        n = parse_bytes(e, &ok);
+    }
+    if (!ok && !(n = llc_bytes()))
+        n = (size_t)32 << 20;
+    atomic_store_explicit(&v, n == SIZE_MAX ? n : n + 1, memory_order_relaxed);
+    return n;
+}
+
 static int check_sel(const lsio_zarr_array *a, const lsio_selection *s)
 {
     if (s->ndim != a->m.ndim)
@@ -973,6 +1040,7 @@ static int read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
     if (a->m.dtype.kind == LSIO_DT_STRING)
         return lsio_error(-EINVAL, "array %s: variable-length strings: use lsio_zarr_read_strings",
                           a->url);
+    size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = check_sel(a, &sels[i]);
         if (rc < 0)
@@ -983,6 +1051,7 @@ static int read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
                               a->url, out_bytes[i], cnt * a->m.itemsize);
         if (cnt && !outs[i])
             return lsio_error(-EINVAL, "array %s: NULL output", a->url);
+        total = total + out_bytes[i] < total ? SIZE_MAX : total + out_bytes[i];
     }
     rd *r = calloc(1, sizeof *r);
     if (!r)
@@ -993,6 +1062,7 @@ static int read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
     r->nsel = n;
     r->outs = outs;
     r->group = io_group;
+    r->stream = total >= stream_min();
     if (flags & LSIO_ZARR_MASK_FILL) {
         const zarr_meta *m = &a->m;
         size_t is = m->itemsize;

@@ -86,12 +86,17 @@ typedef struct zarr_walk {
     uint64_t total;
     uint64_t cnt[ZMAX];
     int64_t ss[ZMAX], ds[ZMAX];
+    int stream; /* write long runs past the caches (see zarr_walk_copy) */
 } zarr_walk;
 void zarr_walk_init(zarr_walk *w, unsigned ndim, const uint64_t *cnt, const int64_t *ss,
                     const int64_t *ds, size_t item);
 /* One contiguous run on both sides (then a single memcpy does it). */
 int zarr_walk_contiguous(const zarr_walk *w);
-/* Copy (src NULL: write the fill element, item bytes, everywhere). */
+/* Copy (src NULL: write the fill element, item bytes, everywhere). With
+ * w->stream set (zarr_walk_init clears it), contiguous runs of 256 bytes or
+ * more are written with non-temporal stores, fenced before it returns: for
+ * outputs larger than the last-level cache, whose lines would otherwise be
+ * read from memory before being overwritten. */
 void zarr_walk_copy(const zarr_walk *w, void *dst, const void *src, const void *fill);
 
 /* The read planner (plan.c). */
