@@ -266,10 +266,15 @@ static int parse_fill(zarr_meta *m, const cJSON *v, const char *name, const char
                                       : (strncpy((char *)m->fill, v->valuestring, dt.size), 0);
         else if (cJSON_IsNumber(v) && v->valuedouble == 0)
             bad = 0;
-        else if (cJSON_IsArray(v)) { /* v3 raw bits: array of byte values */
-            int n = cJSON_GetArraySize(v);
-            for (int i = 0; i < n && (unsigned)i < dt.size; i++)
-                m->fill[i] = (unsigned char)cJSON_GetArrayItem(v, i)->valuedouble;
+        else if (cJSON_IsArray(v)) { /* v3 raw bits: one integer 0..255 per byte */
+            bad = cJSON_GetArraySize(v) != (int)dt.size;
+            for (int i = 0; i < (int)dt.size && !bad; i++) {
+                const cJSON *b = cJSON_GetArrayItem(v, i);
+                double x = cJSON_IsNumber(b) ? b->valuedouble : -1;
+                bad = !(x >= 0 && x <= 255 && x == (double)(int)x);
+                if (!bad)
+                    m->fill[i] = (unsigned char)x;
+            }
         } else
             bad = 1;
         break;

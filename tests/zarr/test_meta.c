@@ -94,6 +94,22 @@ int main(void)
     check_fill(open_v3("int64", "-1234567890123"), &i64, 8);
     uint16_t u16 = 65535;
     check_fill(open_v3("uint16", "65535"), &u16, 2);
+    unsigned char bits[2] = {0x12, 0xff}; /* v3 raw bits: one number per byte */
+    check_fill(open_v3("r16", "[18, 255]"), bits, 2);
+    /* ... each an integer 0..255, as many as the type's bytes */
+    static const char *bad_bits[] = {"[18, 256]", "[-1, 0]", "[1.5, 0]", "[1e300, 0]",
+                                     "[\"1\", 0]", "[1]", "[1, 2, 3]", "[null, 0]"};
+    for (size_t i = 0; i < sizeof bad_bits / sizeof *bad_bits; i++) {
+        snprintf(dir, sizeof dir, "%s/bits%zu.zarr", tmp, i);
+        zt_text(dir, "zarr.json",
+                "{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [3],"
+                " \"data_type\": \"r16\", \"chunk_grid\": {\"name\": \"regular\","
+                " \"configuration\": {\"chunk_shape\": [2]}}, \"chunk_key_encoding\":"
+                " {\"name\": \"default\"}, \"fill_value\": %s, \"codecs\": [{\"name\":"
+                " \"bytes\"}]}",
+                bad_bits[i]);
+        open_fails(-LSIO_EFORMAT, "fill value", dir);
+    }
     /* v2 */
     i64 = 0;
     check_fill(open_v2("<i8", "null"), &i64, 8);
