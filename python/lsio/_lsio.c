@@ -130,6 +130,51 @@ static PyObject *mod_strerror(PyObject *self, PyObject *arg)
     return PyUnicode_FromString(lsio_strerror((int)v));
 }
 
+static PyObject *mod_empty(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *shape;
+    PyArray_Descr *descr = NULL;
+    if (!PyArg_ParseTuple(args, "OO&:empty", &shape, PyArray_DescrConverter, &descr))
+        return NULL;
+    npy_intp dims[NPY_MAXDIMS];
+    PyObject *seq = PySequence_Fast(shape, "empty: shape must be a sequence of ints");
+    if (!seq) {
+        Py_DECREF(descr);
+        return NULL;
+    }
+    Py_ssize_t nd = PySequence_Fast_GET_SIZE(seq);
+    if (nd > NPY_MAXDIMS) {
+        Py_DECREF(seq);
+        Py_DECREF(descr);
+        return PyErr_Format(PyExc_ValueError, "empty: %zd dimensions", nd);
+    }
+    for (Py_ssize_t i = 0; i < nd; i++) {
+        dims[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, i));
+        if (dims[i] < 0) {
+            Py_DECREF(seq);
+            Py_DECREF(descr);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "empty: negative dimension");
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    if (descr->elsize == 0 || PyDataType_REFCHK(descr)) {
+        Py_DECREF(descr);
+        return PyErr_Format(PyExc_ValueError, "empty: dtype of fixed size without objects wanted");
+    }
+    size_t n = (size_t)descr->elsize;
+    for (Py_ssize_t i = 0; i < nd; i++)
+        if (dims[i] && n > SIZE_MAX / 2 / (size_t)dims[i]) {
+            Py_DECREF(descr);
+            return PyErr_NoMemory();
+        } else {
+            n *= (size_t)dims[i];
+        }
+    return (PyObject *)lsio_py_empty(descr, (int)nd, dims); /* takes descr */
+}
+
 static PyMethodDef mod_methods[] = {
     {"open_array", (PyCFunction)(void (*)(void))mod_open_array, METH_VARARGS | METH_KEYWORDS,
      "open_array(url, **options) -> Array\n\nOpen the Zarr array at url (see lsio.open)."},
@@ -147,6 +192,11 @@ static PyMethodDef mod_methods[] = {
      "bound; the default is $LSIO_BUFFER_CACHE, else an eighth of the physical\n"
      "memory, at most 4 GiB. Returns limit, cached_bytes, cached (mappings kept),\n"
      "hits and misses."},
+    {"empty", mod_empty, METH_VARARGS,
+     "empty(shape, dtype) -> numpy.ndarray\n\n"
+     "An uninitialised C-order array, as numpy.empty, whose memory comes from\n"
+     "the buffer cache when it is 4 MiB or more (see buffer_cache): for\n"
+     "outputs a loop allocates again and again (lsio.ml batches)."},
     {"strerror", mod_strerror, METH_O,
      "strerror(code) -> str\n\nThe name of an LSIO error code (negative errno or LSIO_E*)."},
     {NULL, NULL, 0, NULL},

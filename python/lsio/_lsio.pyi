@@ -125,6 +125,10 @@ def open_group(url: str, **options: Any) -> Group:
     """Open the Zarr group at url."""
 def backend(url: str, **options: Any) -> Backend:
     """Open the IO backend serving url."""
+def empty(shape: Sequence[int], dtype: Any) -> np.ndarray:
+    """An uninitialised C-order array, as numpy.empty, whose memory comes
+    from the buffer cache when it is 4 MiB or more (see buffer_cache)."""
+    ...
 def buffer_cache(limit: Optional[int] = ...) -> dict[str, int]:
     """The memory of dropped large results kept for reuse: read or set its
     bound; returns limit, cached_bytes, cached, hits and misses."""

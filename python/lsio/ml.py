@@ -38,6 +38,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from . import _lsio
+
 __all__ = ["RandomCrops"]  # and RandomCropsDataset when torch imports
 
 _DONE = object()
@@ -151,7 +153,8 @@ class RandomCrops:
         out = []
         for a, grouped in zip(self.arrays, self._grouped):
             lead = tuple(a.shape[:len(a.shape) - k])
-            batch = np.empty((len(origins),) + lead + self.crop_shape, dtype=a.dtype)
+            # recycled memory for large batches (lsio.buffer_cache)
+            batch = _lsio.empty((len(origins),) + lead + self.crop_shape, a.dtype)
             whole = (slice(None),) * len(lead)
             sels = [whole + tuple(slice(int(o), int(o) + c) for o, c in zip(org, self.crop_shape))
                     for org in origins]

@@ -5,6 +5,7 @@ happens (hits, the same address), reused memory never shows old contents
 the limit is kept (0 turns it off, $LSIO_BUFFER_CACHE sets it), small
 results are numpy's own, results pickle and outlive their array, and reads
 from several threads get their own memory."""
+import itertools
 import os
 import pickle
 import subprocess
@@ -167,3 +168,40 @@ def test_threads(arrays, cache):
         t.join()
     assert not bad
     assert lsio.buffer_cache()["hits"] > 0
+
+
+def test_empty_and_large_crop_batches_reuse(arrays, cache):
+    """lsio._lsio.empty: numpy.empty's contract, with cached memory from
+    4 MiB; lsio.ml batches of 4 MiB or more reuse the memory of dropped
+    batches, and hold the right crops."""
+    from lsio import _lsio
+    import lsio.ml
+    x = _lsio.empty((32, 128, 256), np.float32)
+    assert x.shape == SHAPE and x.dtype == np.float32 and x.flags["C_CONTIGUOUS"]
+    assert not x.flags["OWNDATA"] and x.flags["WRITEABLE"]
+    x[...] = 2.5
+    assert float(x.sum()) == 2.5 * x.size
+    small = _lsio.empty((3, 5), ">i2")
+    assert small.shape == (3, 5) and small.dtype == np.dtype(">i2") and small.flags["OWNDATA"]
+    assert _lsio.empty((), "f8").shape == ()
+    for shape, dt, exc in (((-1,), "f4", ValueError), ((2,), "O", ValueError),
+                           ((2,), "V0", ValueError), ((1 << 62, 1 << 62), "f8", MemoryError),
+                           ((2,), "nonsense", TypeError), (3, "f4", TypeError)):
+        with pytest.raises(exc):
+            _lsio.empty(shape, dt)
+    del x
+    pa, _ = arrays
+    za = zarr.open_array(str(pa), "r")[...]
+    a = lsio.open(pa)
+    crops = lsio.ml.RandomCrops(a, (16, 64, 64), batch_size=64, seed=5, prefetch=0,
+                                batches_per_epoch=4, return_origins=True)  # 16 MiB batches
+    hits = lsio.buffer_cache()["hits"]
+    n = 0
+    for batch, origins in itertools.islice(iter(crops), 4):
+        assert not batch.flags["OWNDATA"]
+        for b, o in zip(batch, origins):
+            assert np.array_equal(b, za[o[0]:o[0] + 16, o[1]:o[1] + 64, o[2]:o[2] + 64])
+        n += 1
+        del batch, b  # b: a view of the batch
+    assert n == 4
+    assert lsio.buffer_cache()["hits"] >= hits + 3, "the batches' memory was not reused"
