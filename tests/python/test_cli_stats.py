@@ -192,3 +192,40 @@ def test_progress_bar_on_a_terminal(lsio_zarr, lsio_bin, work_dir):
     assert p.returncode == 0
     check(json.loads(out), data)  # stdout stays one JSON object
     assert b"stats [" in err and b"\r" in err, err
+
+
+@pytest.mark.parametrize("dtype", ["<f4", ">f8"])
+@pytest.mark.parametrize("chunks", [(4099,), (8,), (13,), (2048,), (7,)])
+def test_float_kernel_lanes_and_tails(dtype, chunks, lsio_zarr, work_dir):
+    """The float kernels take 8 values at a time in vector lanes, the rest
+    one by one, in blocks of 2048: chunk lengths around those sizes; NaNs
+    first in a block, whole blocks of NaN, infinities, -0.0, the extremes
+    of float32, and lone values in lanes of NaN."""
+    rng = np.random.default_rng(len(chunks) + chunks[0])
+    dt = np.dtype(dtype)
+    data = (rng.standard_normal(10000) * 50 - 3).astype(dt)
+    data[rng.random(data.size) < 0.2] = np.nan
+    data[0] = np.nan
+    data[2048:4096] = np.nan       # a whole block
+    data[4096 + 8 * 5] = -0.0      # a lone value among NaNs
+    data[4096:4096 + 8 * 5] = np.nan
+    big = np.finfo(dt).max if dt.itemsize == 4 else 1e150  # float64's max**2 overflows
+    data[5000] = big
+    data[6001] = -big
+    data[7000:7003] = [np.nan, 1e-30, np.nan]
+    write(work_dir / "f.zarr", data, chunks, fill=np.nan)
+    check(stats_json(lsio_zarr, work_dir / "f.zarr"), data)
+    for sel in ("1:9999:3", "2040:2060", "4090:4150", "-9:"):
+        got = stats_json(lsio_zarr, work_dir / "f.zarr", "--select", sel)
+        a, b, *st = (sel.split(":") + [""])[:3]
+        ref = data[slice(int(a) if a else None, int(b) if b else None, int(st[0]) if st[0] else None)]
+        check(got, ref)
+    inf = data.copy()
+    inf[123] = np.inf
+    inf[9999] = -np.inf
+    write(work_dir / "i.zarr", inf, chunks, fill=np.nan)
+    got = stats_json(lsio_zarr, work_dir / "i.zarr")
+    # JSON has no infinities: the strings Zarr's metadata uses for them
+    assert got["min"] == "-Infinity" and got["max"] == "Infinity"
+    assert got["count"] == int((~np.isnan(inf)).sum())
+    assert got["nan_count"] == int(np.isnan(inf).sum())
