@@ -277,6 +277,35 @@ int lsio_add_size(size_t a, size_t b, size_t *out)
     return 0;
 }
 
+int lsio_parse_bytes(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    uint64_t n = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        n = n * 10 + d;
+    }
+    unsigned shift = 0;
+    switch (*s) {
+    case 'k': case 'K': shift = 10; s++; break;
+    case 'm': case 'M': shift = 20; s++; break;
+    case 'g': case 'G': shift = 30; s++; break;
+    case 't': case 'T': shift = 40; s++; break;
+    default: break;
+    }
+    if (*s == '\n')
+        s++;
+    if (*s)
+        return -EINVAL;
+    if (n > (UINT64_MAX >> shift))
+        return -ERANGE;
+    *out = n << shift;
+    return 0;
+}
+
 int lsio_parse_int_text(const char *s, size_t n, int is_signed, unsigned bits, uint64_t *out)
 {
     while (n && strchr(" \t\r\n", s[n - 1]))

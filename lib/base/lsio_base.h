@@ -90,6 +90,12 @@ int lsio_add_size(size_t a, size_t b, size_t *out);
  * integer of `bits` (8..64) bits, signed or not. */
 int lsio_parse_int_text(const char *s, size_t n, int is_signed, unsigned bits, uint64_t *out);
 
+/* A byte count as settings spell it: decimal digits, then optionally K, M,
+ * G or T (either case; powers of 1024), nothing else (a trailing newline
+ * allowed, as a sysfs file ends). 0 with the count in *out; -EINVAL for
+ * other text; -ERANGE when it exceeds 2^64 - 1. *out is untouched on error. */
+int lsio_parse_bytes(const char *s, uint64_t *out);
+
 /* "url/key" (trailing slashes of url dropped), malloc'd; NULL when out of
  * memory. Locations and Zarr keys are joined with it everywhere. */
 char *lsio_join(const char *url, const char *key);

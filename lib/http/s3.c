@@ -43,20 +43,10 @@ static char *trim(char *s)
 static uint64_t env_bytes(const char *name, uint64_t def)
 {
     const char *v = getenv(name);
-    if (!v || !*v)
+    uint64_t n;
+    if (!v || lsio_parse_bytes(v, &n) < 0 || n == 0)
         return def;
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    int shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
-    if (end == v || *end || n == 0 || n > (UINT64_MAX >> shift))
-        return def;
-    return (uint64_t)n << shift;
+    return n;
 }
 
 static int set_str(char **dst, const char *v)

@@ -949,26 +949,6 @@ static int run(rd *r, const progress *pg)
     return rc;
 }
 
-/* A size in bytes: digits with an optional K, M or G (powers of 1024);
- * 0 when s is not one. */
-static size_t parse_bytes(const char *s, int *ok)
-{
-    char *end;
-    unsigned long long n = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    if (*end == 'K' || *end == 'k')
-        shift = 10;
-    else if (*end == 'M' || *end == 'm')
-        shift = 20;
-    else if (*end == 'G' || *end == 'g')
-        shift = 30;
-    if (shift)
-        end++;
-    *ok = end != s && *s >= '0' && *s <= '9' && (*end == 0 || *end == '\n') &&
-          n <= (SIZE_MAX >> shift);
-    return *ok ? (size_t)(n << shift) : 0;
-}
-
 /* The largest cache one core sees (sysfs; the C library's figure is the
  * whole package's on some machines: 384 MiB for twelve 32 MiB caches), 0
  * when unknown. */
@@ -981,11 +961,12 @@ static size_t llc_bytes(void)
         FILE *f = fopen(p, "re");
         if (!f)
             continue;
-        int ok;
-        size_t n = fgets(v, sizeof v, f) ? parse_bytes(v, &ok) : 0;
+        uint64_t n = 0;
+        if (!fgets(v, sizeof v, f) || lsio_parse_bytes(v, &n) < 0 || n > SIZE_MAX)
+            n = 0;
         fclose(f);
         if (n > best)
-            best = n;
+            best = (size_t)n;
     }
     return best;
 }
@@ -1000,14 +981,12 @@ static size_t stream_min(void)
     if (n)
         return n == SIZE_MAX ? n : n - 1;
     const char *e = getenv("LSIO_STREAM_MIN");
-    int ok = 0;
-    if (e && strcmp(e, "off") == 0) {
+    uint64_t b;
+    if (e && strcmp(e, "off") == 0)
         n = SIZE_MAX;
-        ok = 1;
-    } else if (e && *e) {
-        n = parse_bytes(e, &ok);
-    }
-    if (!ok && !(n = llc_bytes()))
+    else if (e && lsio_parse_bytes(e, &b) == 0)
+        n = b >= SIZE_MAX ? SIZE_MAX - 1 : (size_t)b;
+    else if (!(n = llc_bytes()))
         n = (size_t)32 << 20;
     atomic_store_explicit(&v, n == SIZE_MAX ? n : n + 1, memory_order_relaxed);
     return n;

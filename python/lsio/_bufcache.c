@@ -49,18 +49,8 @@ static unsigned long long hits, misses;
 
 static size_t parse_size(const char *s)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return (size_t)-1;
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    default: break;
-    }
-    return *end ? (size_t)-1 : (size_t)v;
+    uint64_t v;
+    return lsio_parse_bytes(s, &v) < 0 || v >= SIZE_MAX ? (size_t)-1 : (size_t)v;
 }
 
 static size_t get_limit(void)
