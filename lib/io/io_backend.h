@@ -120,6 +120,21 @@ int lsio__local_size(const char *path, uint64_t *size);
  * backends read such a range buffered even when O_DIRECT is "auto": a
  * direct read would fetch from the device what memory already holds. */
 int lsio__local_cached(const char *path, uint64_t off, uint64_t len);
+/* The O_DIRECT "auto" policy of the local backends. A read the page cache
+ * holds is copied from it. Otherwise a backend reads through the page cache
+ * while its budget lasts, so data that fits in memory stays cached for the
+ * next read (epochs, a second look at the same region), as with any other
+ * reader; past the budget, uncached reads go O_DIRECT, so a scan larger
+ * than memory does not push everything else out of the cache. The budget:
+ * $LSIO_CACHE_BUDGET bytes (K/M/G/T; 0: every uncached read direct), else a
+ * quarter of MemAvailable when the backend starts. */
+typedef struct lsio__cache_budget {
+    _Atomic uint64_t left;
+} lsio__cache_budget;
+void lsio__cache_budget_init(lsio__cache_budget *b);
+/* 1: read [off, off + len) of path buffered (cached, or taken from the
+ * budget); 0: read it direct. */
+int lsio__local_buffered(lsio__cache_budget *b, const char *path, uint64_t off, uint64_t len);
 /* unlink(); a missing file is success; a directory is -EISDIR. */
 int lsio__local_delete(const char *path);
 /* Every regular file whose path starts with prefix (a directory: all files

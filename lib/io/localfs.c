@@ -65,6 +65,38 @@ int lsio__local_cached(const char *path, uint64_t off, uint64_t len)
     return rc;
 }
 
+void lsio__cache_budget_init(lsio__cache_budget *b)
+{
+    uint64_t n = 0;
+    const char *e = getenv("LSIO_CACHE_BUDGET");
+    if (!e || lsio_parse_bytes(e, &n) < 0) {
+        n = 0;
+        FILE *f = fopen("/proc/meminfo", "re");
+        char line[128];
+        unsigned long long kb;
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                n = (uint64_t)kb * 1024 / 4;
+                break;
+            }
+        if (f)
+            fclose(f);
+    }
+    atomic_init(&b->left, n);
+}
+
+int lsio__local_buffered(lsio__cache_budget *b, const char *path, uint64_t off, uint64_t len)
+{
+    if (lsio__local_cached(path, off, len) == 1)
+        return 1;
+    uint64_t left = atomic_load_explicit(&b->left, memory_order_relaxed);
+    while (left >= len)
+        if (atomic_compare_exchange_weak_explicit(&b->left, &left, left - len,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return 1;
+    return 0;
+}
+
 int lsio__local_delete(const char *path)
 {
     if (unlink(path) == 0 || errno == ENOENT)

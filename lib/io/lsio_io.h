@@ -52,8 +52,11 @@
  * - O_DIRECT (local backends): direct=1 widens every pooled read to the
  *   backend's alignment; direct=-1 does so for reads of 256 KiB and more
  *   that the page cache does not hold whole (asked with cachestat(2) on
- *   Linux >= 6.5, so warm data is copied from memory, not fetched again;
- *   older kernels: always direct);
+ *   Linux >= 6.5, so warm data is copied from memory, not fetched again)
+ *   once the backend has read a quarter of MemAvailable at its start
+ *   ($LSIO_CACHE_BUDGET bytes) of uncached data through the cache: data
+ *   that fits in memory is cached for the next read, a larger scan does
+ *   not evict everything else;
  *   caller-dest reads go direct only when offset, length and address are
  *   aligned. A file system that refuses O_DIRECT is read buffered instead.
  * - opts.workers = 0 means one per online CPU (it is not an error).

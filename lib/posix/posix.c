@@ -29,6 +29,7 @@ typedef struct posix_state {
     lsio_op *head, *tail;
     int stopping;
     int direct_opt;          /* -1 auto, 0 never, 1 always */
+    lsio__cache_budget budget; /* auto's buffered reads of uncached data */
     unsigned nthreads;
     pthread_t *threads;
     /* file systems that refused O_DIRECT */
@@ -90,8 +91,9 @@ static void do_read(posix_state *s, lsio_op *op)
 {
     int direct;
     int want = op->direct && s->direct_opt != 0;
-    /* auto: what the page cache holds is copied from it, not read again */
-    if (want && s->direct_opt < 0 && lsio__local_cached(op->location, op->offset, op->len) == 1)
+    /* auto: what the page cache holds, or can still take, goes through it */
+    if (want && s->direct_opt < 0 && lsio__local_buffered(&s->budget, op->location, op->offset,
+                                                          op->len))
         want = 0;
     int fd = open_read(s, op->location, want, &direct);
     if (fd < 0) {
@@ -176,6 +178,7 @@ static int posix_start(lsio_io *io, const lsio_io_opts *opts, void **state, char
     pthread_mutex_init(&s->refused_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->direct_opt = opts->direct;
+    lsio__cache_budget_init(&s->budget);
     unsigned w = opts->workers ? opts->workers : lsio_ncpus();
     s->threads = calloc(w, sizeof *s->threads);
     if (!s->threads) {

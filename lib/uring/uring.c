@@ -104,6 +104,7 @@ struct uworker {
 struct uring_state {
     unsigned nworkers, depth;
     int direct_opt;
+    lsio__cache_budget budget; /* auto: buffered reads of uncached data left */
     uworker *w;
     atomic_uint rr;
     atomic_int stopping;
@@ -290,9 +291,9 @@ static void start_op(uworker *w, lsio_op *op)
     s->nreads = 0;
     s->done = 0;
     s->direct = op->direct && w->st->direct_opt != 0 && !direct_refused(w, op->location);
-    /* auto: what the page cache holds is copied from it, not read again */
+    /* auto: what the page cache holds, or can still take, goes through it */
     if (s->direct && w->st->direct_opt < 0 &&
-        lsio__local_cached(op->location, op->offset, op->len) == 1)
+        lsio__local_buffered(&w->st->budget, op->location, op->offset, op->len))
         s->direct = 0;
     phase(s, BIT(K_OPEN) | BIT(K_READ) | BIT(K_CLOSE));
 }
@@ -672,6 +673,7 @@ static int uring_start(lsio_io *io, const lsio_io_opts *opts, void **state, char
     if (st->depth > MAX_DEPTH)
         st->depth = MAX_DEPTH; /* rings and file tables have kernel limits */
     st->direct_opt = opts->direct;
+    lsio__cache_budget_init(&st->budget);
     pthread_mutex_init(&st->smu, NULL);
     pthread_cond_init(&st->scv, NULL);
     pthread_mutex_init(&st->refused_mu, NULL);
