@@ -95,6 +95,22 @@ static void part_merge(part *a, const part *b)
 
 /* ------------------------------------------------------------- kernels */
 
+/* A block's end: m values, cnt of them numbers, whose shifts by sh sum to
+ * S1 and their squares to S2; p holds its min and max (when cnt > 0).
+ * Its mean and m2 = S2 - S1^2 / cnt (clamped at 0), merged into acc. */
+static void block_merge(part *acc, part *p, size_t m, double cnt, double S1, double S2, double sh)
+{
+    p->n = (uint64_t)cnt;
+    p->nan = m - p->n;
+    if (p->n) {
+        p->mean = sh + S1 / cnt;
+        p->m2 = S2 - S1 * (S1 / cnt);
+        if (p->m2 < 0)
+            p->m2 = 0;
+    }
+    part_merge(acc, p);
+}
+
 #define NUM_FLOAT(x) (!isnan(x))
 #define NUM_INT(x) 1
 #define STORE_FLOAT(p, lo, hi) ((p)->fmin = (double)(lo), (p)->fmax = (double)(hi))
@@ -157,16 +173,9 @@ static void part_merge(part *a, const part *b)
             }                                                                                \
             part p;                                                                          \
             part_init(&p);                                                                   \
-            p.n = (uint64_t)cnt;                                                             \
-            p.nan = m - p.n;                                                                 \
-            if (p.n) {                                                                       \
-                p.mean = sh + S1 / cnt;                                                      \
-                p.m2 = S2 - S1 * (S1 / cnt);                                                 \
-                if (p.m2 < 0)                                                                \
-                    p.m2 = 0;                                                                \
+            if (cnt > 0)                                                                     \
                 STORE(&p, lo[0], hi[0]);                                                     \
-            }                                                                                \
-            part_merge(acc, &p);                                                             \
+            block_merge(acc, &p, m, cnt, S1, S2, sh);                                        \
         }                                                                                    \
     }
 
@@ -252,16 +261,9 @@ typedef int32_t v4i __attribute__((vector_size(16)));
             }                                                                                \
             part p;                                                                          \
             part_init(&p);                                                                   \
-            p.n = (uint64_t)cnt;                                                             \
-            p.nan = m - p.n;                                                                 \
-            if (p.n) {                                                                       \
-                p.mean = sh + S1 / cnt;                                                      \
-                p.m2 = S2 - S1 * (S1 / cnt);                                                 \
-                if (p.m2 < 0)                                                                \
-                    p.m2 = 0;                                                                \
+            if (cnt > 0)                                                                     \
                 STORE_FLOAT(&p, lo, hi);                                                     \
-            }                                                                                \
-            part_merge(acc, &p);                                                             \
+            block_merge(acc, &p, m, cnt, S1, S2, sh);                                        \
         }                                                                                    \
     }
 
