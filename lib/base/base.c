@@ -6,14 +6,16 @@
  *
  * Aligned memory of 2 MiB and more is mapped (mmap, 2 MiB aligned) and
  * marked MADV_HUGEPAGE: with transparent huge pages in "madvise" mode its
- * first touch costs one fault per 2 MiB instead of one per 4 KiB (on the
- * shared VM a 4 KiB fault costs tens of microseconds: 64 MiB first-touched
- * took 0.5-0.85 s in small pages, 5-60 ms in huge ones). The tail past the
+ * first touch costs one fault per 2 MiB instead of one per 4 KiB (on one
+ * shared VM a 4 KiB fault cost tens of microseconds: 64 MiB first-touched
+ * took 0.5-0.85 s in small pages, 5-60 ms in huge ones; on a guest that
+ * reports free pages to its host the other way round, see lsio_hugepages
+ * in lsio_base.h, which decides). The tail past the
  * last whole 2 MiB is mapped to the page only (small pages, no waste). The
  * mapped blocks are kept in a small table (pointer -> length) so that
  * lsio_free_aligned, which gets no size, can tell them from malloc'd ones
- * (only 2 MiB-aligned pointers are looked up). LSIO_NO_HUGEPAGES=1 turns
- * the mapping off (posix_memalign for every size). Under AddressSanitizer
+ * (only 2 MiB-aligned pointers are looked up). When huge pages are off
+ * (lsio_hugepages) every size comes from posix_memalign. Under AddressSanitizer
  * the tail past the size is poisoned and each block carries a hidden heap
  * tag, so that overruns and leaks of mapped blocks are still reported.
  */
@@ -25,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,12 +166,85 @@ static pthread_once_t huge_once = PTHREAD_ONCE_INIT;
 static int huge_on;
 static size_t page_bytes;
 
+/* The first line of dir/name into buf (newline dropped); 0 or -1. */
+static int read_line(const char *dir, const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return -1;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *ok = fgets(buf, (int)cap, f);
+    fclose(f);
+    if (!ok)
+        return -1;
+    buf[strcspn(buf, "\n")] = 0;
+    return 0;
+}
+
+/* Whether a virtio balloon with free page reporting (device 5, feature bit
+ * 5, VIRTIO_BALLOON_F_REPORTING) is bound to a driver under virtio_dir. */
+static int reports_free_pages(const char *virtio_dir)
+{
+    DIR *d = opendir(virtio_dir);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        char dev[600], buf[320];
+        if (e->d_name[0] == '.' ||
+            snprintf(dev, sizeof dev, "%s/%s", virtio_dir, e->d_name) >= (int)sizeof dev)
+            continue;
+        if (read_line(dev, "device", buf, sizeof buf) || strtol(buf, NULL, 0) != 5)
+            continue;
+        char drv[620];
+        snprintf(drv, sizeof drv, "%s/driver", dev);
+        struct stat st;
+        if (lstat(drv, &st) != 0) /* no driver: nothing reports */
+            continue;
+        found = read_line(dev, "features", buf, sizeof buf) == 0 && strlen(buf) > 5 &&
+                buf[5] == '1';
+    }
+    closedir(d);
+    return found;
+}
+
+int lsio__hugepage_policy(const char *hugepages, const char *no_hugepages, const char *virtio_dir)
+{
+    if (hugepages && *hugepages) {
+        if (!strcmp(hugepages, "on") || !strcmp(hugepages, "1"))
+            return 1;
+        if (!strcmp(hugepages, "off") || !strcmp(hugepages, "0"))
+            return 0;
+        /* anything else: auto */
+    }
+    if (no_hugepages && *no_hugepages && strcmp(no_hugepages, "0") != 0)
+        return 0;
+    return !reports_free_pages(virtio_dir);
+}
+
 static void huge_init(void)
 {
-    const char *v = getenv("LSIO_NO_HUGEPAGES");
-    huge_on = !(v && *v && strcmp(v, "0") != 0);
+    huge_on = lsio__hugepage_policy(getenv("LSIO_HUGEPAGES"), getenv("LSIO_NO_HUGEPAGES"),
+                                    "/sys/bus/virtio/devices");
     long ps = sysconf(_SC_PAGESIZE);
     page_bytes = ps > 0 ? (size_t)ps : 4096;
+}
+
+int lsio_hugepages(void)
+{
+    pthread_once(&huge_once, huge_init);
+    return huge_on;
+}
+
+void lsio_advise_huge(void *p, size_t len)
+{
+    uintptr_t a = ((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+    uintptr_t b = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_BYTES - 1);
+    if (lsio_hugepages() && p && b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
 }
 
 static unsigned map_hash(uintptr_t p) { return (unsigned)((p >> 21) * 2654435761u) % MAP_BUCKETS; }

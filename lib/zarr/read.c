@@ -126,15 +126,14 @@ static void *scratch_get(int i, size_t n)
     }
     if (s->cap[i] < n) {
         lsio_free_aligned(s->p[i]);
-        /* Large scratch in huge pages: fewer first-touch faults. Kept for
-         * the thread's life (pool threads reuse it read after read). */
+        /* Large scratch 2 MiB aligned, so that it is in huge pages where
+         * lsio_hugepages() says so (lsio_alloc_aligned advises them). Kept
+         * for the thread's life (pool threads reuse it read after read). */
         size_t huge = (size_t)2 << 20, c = n < 4096 ? 4096 : n;
         if (c >= huge)
             c = (c + huge - 1) & ~(huge - 1);
         s->p[i] = lsio_alloc_aligned(c >= huge ? huge : 64, c);
         s->cap[i] = s->p[i] ? c : 0;
-        if (s->p[i] && c >= huge)
-            madvise(s->p[i], c, MADV_HUGEPAGE);
     }
     return s->p[i];
 }

@@ -131,8 +131,7 @@ PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims)
             Py_DECREF(descr);
             return (PyArrayObject *)PyErr_NoMemory();
         }
-        if (!getenv("LSIO_NO_HUGEPAGES"))
-            madvise(p, cap, MADV_HUGEPAGE);
+        lsio_advise_huge(p, cap);
     }
     PyObject *base = PyCapsule_New(p, "lsio.buffer", release);
     if (!base || PyCapsule_SetContext(base, (void *)(uintptr_t)cap) < 0) {

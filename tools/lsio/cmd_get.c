@@ -312,7 +312,7 @@ static int read_numeric(lsio_zarr_array *a, const lsio_selection *sel, size_t it
         fprintf(stderr, "lsio get: out of memory for %u slabs of %zu bytes\n", j.nbuf, cap);
         return 1;
     }
-    madvise(map, j.nbuf * maplen, MADV_HUGEPAGE);
+    lsio_advise_huge(map, j.nbuf * maplen);
     for (unsigned i = 0; i < j.nbuf; i++)
         j.buf[i] = map + (size_t)i * maplen;
     pthread_mutex_init(&j.mu, NULL);
