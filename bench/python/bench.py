@@ -150,7 +150,7 @@ def main():
     row("full read", "zarr-python", timed(lambda: z[:], repeat), timed(lambda: a[:], repeat), 3)
     # its ceiling: bench/zarr's whole-work bound (page-cache read, decode and
     # place, one thread, x cores) against zarr-python's time
-    _, placed = bench_zarr_module().codec_speed(src, "lz4", geom)
+    _, placed, _ = bench_zarr_module().codec_speed(src, "lz4", geom)
     placed *= len(os.sched_getaffinity(0))
     res[-1]["placed_bound_gib_s"] = placed / 2 ** 30
     res[-1]["ceiling"] = res[-1]["peer_s"] * placed / z.nbytes
