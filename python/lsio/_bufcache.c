@@ -10,7 +10,7 @@
  * can reuse the memory of results already dropped instead.
  *
  * Results of LSIO_PY_BIG bytes or more live in their own mappings (huge
- * pages where the kernel gives them). When such an array goes, its mapping
+ * pages where the kernel gives them and lsio_hugepages() says so). When such an array goes, its mapping
  * is kept, up to a total of `limit` bytes (the oldest let go first), after
  * madvise(MADV_FREE): the kernel may take the pages back under memory
  * pressure, and until it does, writing them again costs no fault. A new
