@@ -229,3 +229,87 @@ def test_float_kernel_lanes_and_tails(dtype, chunks, lsio_zarr, work_dir):
     assert got["min"] == "-Infinity" and got["max"] == "Infinity"
     assert got["count"] == int((~np.isnan(inf)).sum())
     assert got["nan_count"] == int(np.isnan(inf).sum())
+
+
+INT_DTYPES = ["|i1", "|u1", "<i2", ">i2", "<u2", ">u2", "<i4", ">i4", "<u4", ">u4",
+              "<i8", ">i8", "<u8", ">u8"]
+
+
+def check_exact(got, data):
+    """got against exact integer arithmetic on data (integers), then check()
+    (numpy in float64): min/max exact, mean and std to a few ulps."""
+    import math
+    from fractions import Fraction
+    vals = [int(v) for v in np.asarray(data).ravel().tolist()]
+    n = len(vals)
+    assert got["count"] == n and got["nan_count"] == 0
+    assert got["min"] == min(vals) and got["max"] == max(vals)
+    s, s2 = sum(vals), sum(v * v for v in vals)
+    mean, var = Fraction(s, n), Fraction(n * s2 - s * s, n * n)
+    scale = max(abs(min(vals)), abs(max(vals)), 1)
+    assert abs(Fraction(got["mean"]) - mean) <= Fraction(1e-14) * scale, (got["mean"], float(mean))
+    std = math.sqrt(var)
+    assert abs(got["std"] - std) <= 1e-12 * std + 1e-14 * scale, (got["std"], std)
+    check(got, np.asarray(data))
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_int_kernel_lanes_and_tails(dtype, lsio_zarr, work_dir):
+    """The integer kernels take 32 (8-bit), 16 (16-bit) or 8 (32-, 64-bit)
+    values a step in vector lanes, the rest one by one, in blocks of 2048,
+    with sums in integer lanes (8-, 16-bit) or double lanes: windows of
+    lengths around those sizes at aligned and unaligned starts, blocks
+    across chunk edges, arrays all at the minimum or the maximum (the
+    largest sums), alternating between them, and a 3-d array with edge
+    chunks on every axis; both byte orders."""
+    dt = np.dtype(dtype)
+    info = np.iinfo(dt)
+    lane = {1: 32, 2: 16}.get(dt.itemsize, 8)
+    rng = np.random.default_rng(dt.itemsize * 10 + (dt.kind == "u") + (dt.byteorder == ">") * 2)
+
+    def rand(shape):
+        return rng.integers(info.min, info.max, size=shape, endpoint=True,
+                            dtype=dt.newbyteorder("=")).astype(dt)
+
+    data = rand(9000)
+    data[5] = info.min
+    data[2048 + lane - 1] = info.max
+    data[4099 - 1] = info.min  # the last value of the first chunk: a tail
+    write(work_dir / "a.zarr", data, (4099,))
+    check_exact(stats_json(lsio_zarr, work_dir / "a.zarr"), data)
+    for length in (1, lane - 1, lane, lane + 1, 2 * lane + 3, 2047, 2048, 2049, 4097):
+        for start in (0, 3):
+            sel = f"{start}:{start + length}"
+            check_exact(stats_json(lsio_zarr, work_dir / "a.zarr", "--select", sel),
+                        data[start:start + length])
+    check_exact(stats_json(lsio_zarr, work_dir / "a.zarr", "--select", "4090:4150"),
+                data[4090:4150])
+
+    # the minimum in each lane position of a first step, the maximum in the
+    # mirror position of a second one: a window each, among inner values
+    w = 2 * lane + 1
+    inner = np.clip(rand(lane * w), info.min + 1, info.max - 1).astype(dt)
+    for r in range(lane):
+        inner[r * w + r] = info.min
+        inner[r * w + 2 * lane - 1 - r] = info.max
+    write(work_dir / "p.zarr", inner, (inner.size,))
+    for r in range(lane):
+        got = stats_json(lsio_zarr, work_dir / "p.zarr", "--select", f"{r * w}:{(r + 1) * w}")
+        assert (got["min"], got["max"]) == (info.min, info.max), (r, got)
+
+    n = 2 * 2048 + lane + 1
+    for name, const in (("min", info.min), ("max", info.max)):
+        c = np.full(n, const, dtype=dt)
+        write(work_dir / f"{name}.zarr", c, (5000,))
+        got = stats_json(lsio_zarr, work_dir / f"{name}.zarr")
+        assert got["min"] == const and got["max"] == const and got["count"] == n
+        assert got["mean"] == float(const) and got["std"] == 0.0, got
+    alt = np.array([info.min, info.max], dtype=dt)[np.arange(n) % 2]
+    write(work_dir / "alt.zarr", alt, (5000,))
+    check_exact(stats_json(lsio_zarr, work_dir / "alt.zarr"), alt)
+
+    cube = rand((23, 37, 41))
+    write(work_dir / "c.zarr", cube, (8, 16, 36), compressor=None)
+    check_exact(stats_json(lsio_zarr, work_dir / "c.zarr"), cube)
+    check_exact(stats_json(lsio_zarr, work_dir / "c.zarr", "--select", "3:20,5:36,1:40"),
+                cube[3:20, 5:36, 1:40])

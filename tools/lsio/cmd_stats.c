@@ -267,15 +267,187 @@ typedef int32_t v4i __attribute__((vector_size(16)));
         }                                                                                    \
     }
 
+/* x < lo ? x : lo and x > hi ? x : hi on vectors of type VT whose
+ * comparisons give VI (C has no ?: on vectors; gcc makes these pmin/pmax). */
+#define VMIN(VT, VI, a, b) ((VT)(((VI)(a) & ((a) < (b))) | ((VI)(b) & ~((a) < (b)))))
+#define VMAX(VT, VI, a, b) ((VT)(((VI)(a) & ((a) > (b))) | ((VI)(b) & ~((a) > (b)))))
+
+/* 8- and 16-bit integers, written for the vectoriser: exact integer sums.
+ * With y = x - OFF (OFF: 0 for signed T, 2^(BITS-1) for unsigned, so y
+ * fits T's signed twin) the block's sums of y and y^2 are taken in integer
+ * lanes, then turned into DEFINE_KERNEL's shifted sums with
+ *   S1 = sum(y) - m*sy,  S2 = sum(y^2) - 2*sy*sum(y) + m*sy^2
+ * (sy: the block's first y; y - sy = x - K), all exact in int64 (S2 <
+ * 2^45). DEFINE_KERNEL's double lanes were exact for these types too
+ * (every partial sum an integer below 2^53), so S1, S2 and the results are
+ * the same to the bit.
+ * A step loads VN values as V2 (32 bytes): signed integers of twice T's
+ * width, whose low and high T, a and b, come out with shifts (ST: V2 for
+ * signed T, its unsigned twin U2 for unsigned); the sums of their squares,
+ * viewed as U4 (4x T's width), are split the same way: only same-width
+ * lane operations, no conversions. min and max stay in T, on two VT of 16
+ * bytes (VI: VT's comparisons): 32-byte ones went scalar in the SSE2
+ * build. Bounds, for SUB <= 2048 (SUB/VN steps: 128 for 16-bit, 64 for
+ * 8-bit):
+ *   16-bit: |a|, |b| <= 2^15: s1 (int32) gets a + b per step: <= 2^23;
+ *           a*a + b*b <= 2^31 in uint32, whose halves go to uint64 lanes.
+ *    8-bit: |a|, |b| <= 2^7: s1 (int16) gets a + b per step: <= 2^14;
+ *           a*a + b*b <= 2^15 in uint16, whose halves go to uint32 lanes:
+ *           < 2^23.
+ * One thread, a cache-resident 2 MiB chunk, DEFINE_KERNEL -> this (AVX2
+ * clone, SSE2 one): int16 4.8 -> 20, 6.0 GiB/s; uint16 4.8 -> 15, 5.6;
+ * uint8 0.9 -> 14, 7.7; int8 0.9 -> 18, 7.7. */
+_Static_assert(SUB <= 2048, "the integer kernels' lane bounds assume SUB <= 2048");
+#define DEFINE_IKERNEL(name, T, VT, VI, V2, U2, ST, U4, OFF, LO, HI, STORE)                  \
+    CLONES static void name(const T *v, size_t n, part *acc)                                 \
+    {                                                                                        \
+        enum { VN = sizeof(V2) / sizeof(T), HN = VN / 2, BITS = 8 * sizeof(T) };             \
+        _Static_assert(2 * sizeof(VT) == sizeof(V2) && sizeof(V2) == sizeof(U4), #name);     \
+        for (size_t b = 0; b < n; b += SUB) {                                                \
+            const T *q = v + b;                                                              \
+            size_t m = n - b < SUB ? n - b : SUB, k;                                         \
+            VT lo = (VT){0} + (T)(HI), hi = (VT){0} + (T)(LO), lo2 = lo, hi2 = hi;           \
+            V2 s1 = {0};                                                                     \
+            U4 s2 = {0}, low = (((U4){0} + 1) << 2 * BITS) - 1;                              \
+            for (k = 0; k + VN <= m; k += VN) {                                              \
+                VT x, x2;                                                                    \
+                V2 w;                                                                        \
+                memcpy(&x, q + k, sizeof x);                                                 \
+                memcpy(&x2, q + k + HN, sizeof x2);                                          \
+                memcpy(&w, q + k, sizeof w);                                                 \
+                lo = VMIN(VT, VI, x, lo);                                                    \
+                hi = VMAX(VT, VI, x, hi);                                                    \
+                lo2 = VMIN(VT, VI, x2, lo2);                                                 \
+                hi2 = VMAX(VT, VI, x2, hi2);                                                 \
+                V2 ya = (V2)((ST)((U2)w << BITS) >> BITS) - (OFF);                           \
+                V2 yb = (V2)((ST)w >> BITS) - (OFF);                                         \
+                s1 += ya + yb;                                                               \
+                U4 sq = (U4)((U2)(ya * ya) + (U2)(yb * yb));                                 \
+                s2 += (sq & low) + (sq >> 2 * BITS);                                         \
+            }                                                                                \
+            int64_t Y1 = 0, Y2 = 0;                                                          \
+            T l = (T)(HI), h = (T)(LO);                                                      \
+            for (int j = 0; j < HN; j++) {                                                   \
+                l = lo[j] < l ? lo[j] : l;                                                   \
+                l = lo2[j] < l ? lo2[j] : l;                                                 \
+                h = hi[j] > h ? hi[j] : h;                                                   \
+                h = hi2[j] > h ? hi2[j] : h;                                                 \
+            }                                                                                \
+            for (int j = 0; j < VN / 2; j++)                                                 \
+                Y1 += s1[j];                                                                 \
+            for (int j = 0; j < VN / 4; j++)                                                 \
+                Y2 += (int64_t)s2[j];                                                        \
+            for (; k < m; k++) {                                                             \
+                T x = q[k];                                                                  \
+                int64_t y = (int64_t)x - (OFF);                                              \
+                Y1 += y;                                                                     \
+                Y2 += y * y;                                                                 \
+                l = x < l ? x : l;                                                           \
+                h = x > h ? x : h;                                                           \
+            }                                                                                \
+            int64_t sy = (int64_t)q[0] - (OFF), mm = (int64_t)m;                             \
+            int64_t S1 = Y1 - mm * sy, S2 = Y2 - 2 * sy * Y1 + mm * sy * sy;                 \
+            part p;                                                                          \
+            part_init(&p);                                                                   \
+            STORE(&p, l, h);                                                                 \
+            block_merge(acc, &p, m, (double)m, (double)S1, (double)S2, (double)q[0]);        \
+        }                                                                                    \
+    }
+
+/* 32-bit integers: DEFINE_KERNEL's double lanes, the same operations in the
+ * same order (lane j takes element k + j, the tail goes to lane 0, lanes
+ * summed 0..7), so the same rounding of d * d (up to 2^64): the same
+ * results to the bit, as 2 x 4-wide vectors. An unsigned T is taken as the
+ * signed y = x - OFF (OFF = 2^31; the bit flip x ^ 2^31): its conversion
+ * and shift by sh - OFF are exact, and min/max run on y in int32 lanes,
+ * 16 bytes wide (SSE2 has no 32-bit min, 32-byte ones went scalar there).
+ * Same chunk: int32 5.3 -> 17.6 GiB/s (AVX2), 7.4 (SSE2); uint32 4.9 ->
+ * 16.4, 7.3. */
+#define DEFINE_DKERNEL(name, T, OFF, LO, HI, STORE)                                          \
+    CLONES static void name(const T *v, size_t n, part *acc)                                 \
+    {                                                                                        \
+        const v4i flip = (v4i){0} + (int32_t)((OFF) ? INT32_MIN : 0);                        \
+        for (size_t b = 0; b < n; b += SUB) {                                                \
+            const T *q = v + b;                                                              \
+            size_t m = n - b < SUB ? n - b : SUB, k;                                         \
+            double sh = (double)q[0];                                                        \
+            v4d vsh = {0}, s1a = {0}, s1b = {0}, s2a = {0}, s2b = {0};                       \
+            vsh += sh - (double)(OFF);                                                       \
+            v4i loa = (v4i){0} + INT32_MAX, lob = loa, hia = (v4i){0} + INT32_MIN, hib = hia; \
+            for (k = 0; k + 8 <= m; k += 8) {                                                \
+                v4i ya, yb;                                                                  \
+                memcpy(&ya, q + k, sizeof ya);                                               \
+                memcpy(&yb, q + k + 4, sizeof yb);                                           \
+                ya ^= flip;                                                                  \
+                yb ^= flip;                                                                  \
+                loa = VMIN(v4i, v4i, ya, loa);                                               \
+                lob = VMIN(v4i, v4i, yb, lob);                                               \
+                hia = VMAX(v4i, v4i, ya, hia);                                               \
+                hib = VMAX(v4i, v4i, yb, hib);                                               \
+                v4d da = __builtin_convertvector(ya, v4d) - vsh;                             \
+                v4d db = __builtin_convertvector(yb, v4d) - vsh;                             \
+                s1a += da;                                                                   \
+                s1b += db;                                                                   \
+                s2a += da * da;                                                              \
+                s2b += db * db;                                                              \
+            }                                                                                \
+            int64_t l = INT32_MAX, h = INT32_MIN;                                            \
+            for (int j = 0; j < 4; j++) {                                                    \
+                l = loa[j] < l ? loa[j] : l;                                                 \
+                l = lob[j] < l ? lob[j] : l;                                                 \
+                h = hia[j] > h ? hia[j] : h;                                                 \
+                h = hib[j] > h ? hib[j] : h;                                                 \
+            }                                                                                \
+            l += (OFF);                                                                      \
+            h += (OFF);                                                                      \
+            for (; k < m; k++) {                                                             \
+                T x = q[k];                                                                  \
+                double d = (double)x - sh;                                                   \
+                s1a[0] += d;                                                                 \
+                s2a[0] += d * d;                                                             \
+                l = x < l ? x : l;                                                           \
+                h = x > h ? x : h;                                                           \
+            }                                                                                \
+            double S1 = 0, S2 = 0;                                                           \
+            for (int j = 0; j < 4; j++) {                                                    \
+                S1 += s1a[j];                                                                \
+                S2 += s2a[j];                                                                \
+            }                                                                                \
+            for (int j = 0; j < 4; j++) {                                                    \
+                S1 += s1b[j];                                                                \
+                S2 += s2b[j];                                                                \
+            }                                                                                \
+            part p;                                                                          \
+            part_init(&p);                                                                   \
+            STORE(&p, l, h);                                                                 \
+            block_merge(acc, &p, m, (double)m, S1, S2, sh);                                  \
+        }                                                                                    \
+    }
+
+typedef int8_t v16qi __attribute__((vector_size(16)));
+typedef uint8_t v16qu __attribute__((vector_size(16)));
+typedef int16_t v8hi __attribute__((vector_size(16)));
+typedef uint16_t v8hu __attribute__((vector_size(16)));
+typedef int16_t v16hi __attribute__((vector_size(32)));
+typedef uint16_t v16hu __attribute__((vector_size(32)));
+typedef int32_t v8si __attribute__((vector_size(32)));
+typedef uint32_t v8su __attribute__((vector_size(32)));
+typedef uint64_t v4du __attribute__((vector_size(32)));
+
 DEFINE_FKERNEL(kern_f4, float, v4f, v4i)
 DEFINE_FKERNEL(kern_f8, double, v4d, v4l)
-DEFINE_KERNEL(kern_i1, int8_t, NUM_INT, INT8_MIN, INT8_MAX, STORE_INT)
-DEFINE_KERNEL(kern_i2, int16_t, NUM_INT, INT16_MIN, INT16_MAX, STORE_INT)
-DEFINE_KERNEL(kern_i4, int32_t, NUM_INT, INT32_MIN, INT32_MAX, STORE_INT)
+DEFINE_IKERNEL(kern_i1, int8_t, v16qi, v16qi, v16hi, v16hu, v16hi, v8su, 0, INT8_MIN, INT8_MAX,
+               STORE_INT)
+DEFINE_IKERNEL(kern_u1, uint8_t, v16qu, v16qi, v16hi, v16hu, v16hu, v8su, 128, 0, UINT8_MAX,
+               STORE_UINT)
+DEFINE_IKERNEL(kern_i2, int16_t, v8hi, v8hi, v8si, v8su, v8si, v4du, 0, INT16_MIN, INT16_MAX,
+               STORE_INT)
+DEFINE_IKERNEL(kern_u2, uint16_t, v8hu, v8hi, v8si, v8su, v8su, v4du, 32768, 0, UINT16_MAX,
+               STORE_UINT)
+DEFINE_DKERNEL(kern_i4, int32_t, 0, INT32_MIN, INT32_MAX, STORE_INT)
+DEFINE_DKERNEL(kern_u4, uint32_t, INT64_C(2147483648), 0, UINT32_MAX, STORE_UINT)
+/* 64-bit integers stay scalar: their values go through double anyway. */
 DEFINE_KERNEL(kern_i8, int64_t, NUM_INT, INT64_MIN, INT64_MAX, STORE_INT)
-DEFINE_KERNEL(kern_u1, uint8_t, NUM_INT, 0, UINT8_MAX, STORE_UINT)
-DEFINE_KERNEL(kern_u2, uint16_t, NUM_INT, 0, UINT16_MAX, STORE_UINT)
-DEFINE_KERNEL(kern_u4, uint32_t, NUM_INT, 0, UINT32_MAX, STORE_UINT)
 DEFINE_KERNEL(kern_u8, uint64_t, NUM_INT, 0, UINT64_MAX, STORE_UINT)
 
 /* IEEE 754 half to single precision (exact). */
