@@ -25,7 +25,15 @@ static void usage(FILE *f)
     fprintf(f, "lsio %s — Light Speed IO\n\nusage:\n", lsio_version());
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  lsio %s\n", cmds[i].help);
-    fprintf(f, "\nlocations: paths, file://, http(s)://, s3://bucket/key\n");
+    fprintf(f, "\nlocations: paths, file://, http(s)://, s3://bucket/key\n"
+               "'lsio COMMAND --help' for a command's options.\n\n"
+               "environment (README.md has the whole list):\n"
+               "  LSIO_THREADS       decode threads (default: every core)\n"
+               "  LSIO_BACKEND       local backend: uring or posix (default: uring where it works)\n"
+               "  LSIO_CACHE_BUDGET  uncached bytes read through the page cache before O_DIRECT\n"
+               "  LSIO_HUGEPAGES     on, off, auto: transparent huge pages for large buffers\n"
+               "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,\n"
+               "  AWS_ENDPOINT_URL, AWS_PROFILE, AWS_NO_SIGN_REQUEST   S3, as the AWS CLI\n");
 }
 
 int main(int argc, char **argv)
