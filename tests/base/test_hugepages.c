@@ -2,6 +2,7 @@
  * huge pages. $LSIO_HUGEPAGES on/off/auto and $LSIO_NO_HUGEPAGES, and in
  * auto the check for a virtio balloon that reports free pages to its host
  * (device 5 bound to a driver, feature bit 5), on fake sysfs trees. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,16 +82,44 @@ int main(void)
     put("virtio2", "features", "0110\n");
     CHECK_EQ(lsio__hugepage_policy(NULL, NULL, root), 1);
 
-    /* The process-wide answer is one of the two, and stable. */
+    /* The process-wide answer: forced on here (unless the caller set it),
+     * so that the mapped path of lsio_alloc_aligned runs on every machine,
+     * under ASan too; decided once and stable. */
+    int forced = !getenv("LSIO_HUGEPAGES") && !getenv("LSIO_NO_HUGEPAGES");
+    if (forced)
+        setenv("LSIO_HUGEPAGES", "on", 1);
     int h = lsio_hugepages();
     CHECK(h == 0 || h == 1);
+    if (forced)
+        CHECK_EQ(h, 1);
+    setenv("LSIO_HUGEPAGES", h ? "off" : "on", 1);
     CHECK_EQ(lsio_hugepages(), h);
-    void *p = lsio_alloc_aligned(4096, (size_t)5 << 20);
-    CHECK(p != NULL);
-    memset(p, 1, (size_t)5 << 20);
-    lsio_advise_huge(p, (size_t)5 << 20); /* advising touched memory is harmless */
-    lsio_advise_huge(p, 100);             /* less than a huge page: nothing */
-    lsio_free_aligned(p);
+
+    /* Sizes around the 2 MiB page and alignments up to 4 MiB, every byte
+     * written, blocks freed in another order than allocated. */
+    const size_t MiB = (size_t)1 << 20;
+    const size_t sizes[] = {100, 2 * MiB - 1, 2 * MiB, 2 * MiB + 1, 5 * MiB, 5 * MiB + 4095, 9 * MiB};
+    const size_t aligns[] = {16, 4096, 2 * MiB, 4 * MiB};
+    enum { NS = sizeof sizes / sizeof sizes[0], NA = sizeof aligns / sizeof aligns[0] };
+    void *blocks[NS * NA];
+    for (size_t i = 0; i < NS; i++)
+        for (size_t j = 0; j < NA; j++) {
+            void *p = lsio_alloc_aligned(aligns[j], sizes[i]);
+            CHECK(p != NULL);
+            CHECK_EQ((uintptr_t)p % aligns[j], 0);
+            memset(p, (int)(i * NA + j), sizes[i]);
+            lsio_advise_huge(p, sizes[i]); /* advising touched memory is harmless */
+            lsio_advise_huge(p, 100);      /* less than a huge page: nothing */
+            blocks[i * NA + j] = p;
+        }
+    for (size_t k = 0; k < NS * NA; k++) {
+        size_t b = (k * 5) % (NS * NA); /* 5 is prime to 28: each block once */
+        unsigned char *p = blocks[b];
+        size_t n = sizes[b / NA];
+        CHECK(p[0] == (unsigned char)b && p[n - 1] == (unsigned char)b);
+        lsio_free_aligned(p);
+    }
+    lsio_free_aligned(NULL);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
