@@ -7,6 +7,8 @@
  * shares (configuration members, byte swaps, element counts).
  */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,10 +240,15 @@ int cfg_int(const lsio_codec *c, const cJSON *cfg, const char *key, int def, int
         *out = cJSON_IsTrue(v);
         return 0;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble)
+    /* range first: converting a double outside int's range is undefined */
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+    if (d != floor(d))
         return lsio_error(-LSIO_EFORMAT, "codec \"%s\": \"%s\" is not an integer", c->name,
                           key);
-    *out = (int)v->valuedouble;
+    if (!(d >= INT_MIN && d <= INT_MAX))
+        return lsio_error(-LSIO_EFORMAT, "codec \"%s\": \"%s\" is out of range (%g)", c->name,
+                          key, d);
+    *out = (int)d;
     return 0;
 }
 

@@ -374,6 +374,21 @@ static void registry(void)
     CHECK_EQ(lsio_codec_create(&c, "transpose", "{\"order\":[0,0]}"), -LSIO_EFORMAT);
     CHECK_EQ(lsio_codec_create(&c, "lzma", "{\"filters\":[{\"id\":33}]}"), -LSIO_EUNSUPPORTED);
     CHECK_EQ(lsio_codec_create(&c, "delta", "{}"), -LSIO_EFORMAT);
+    /* integers past int's range (fuzz_zarr_meta: a blosc clevel of 1e108
+     * was converted to int before being checked, undefined behaviour) */
+    static const char *const big[] = {
+        "{\"clevel\":1e108}", "{\"clevel\":2147483648}", "{\"typesize\":-2147483649}",
+        "{\"blocksize\":1.8e308}", "{\"shuffle\":-1e20}"};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        CHECK_EQ(lsio_codec_create(&c, "blosc", big[i]), -LSIO_EFORMAT);
+        CHECK(strstr(lsio_last_error(), "out of range"));
+    }
+    CHECK_EQ(lsio_codec_create(&c, "zstd", "{\"level\":-1e300}"), -LSIO_EFORMAT);
+    CHECK(strstr(lsio_last_error(), "\"level\" is out of range"));
+    CHECK_EQ(lsio_codec_create(&c, "zstd", "{\"level\":1.5}"), -LSIO_EFORMAT);
+    CHECK(strstr(lsio_last_error(), "not an integer"));
+    c = mk_codec("blosc", "{\"cname\":\"lz4\",\"clevel\":5,\"blocksize\":2147483647}");
+    lsio_codec_destroy(c);
 
     c = mk_codec("numcodecs.delta", "{\"dtype\":\"<i4\"}");
     CHECK(strcmp(lsio_codec_name(c), "numcodecs.delta") == 0);
