@@ -32,8 +32,10 @@ def positive(x):
 
 def test_bench_zarr_quick(repo, lsio_bin, work_dir):
     d, text = run_bench(repo, lsio_bin, [repo / "bench" / "zarr", "--quick", "--no-drop", "--repeat", "1",
-                                         "--copies", "lz4,shard"], work_dir / "zarr.json")
-    assert d["quick"] is True
+                                         "--copies", "lz4,shard", "--idle", "0.05"],
+                        work_dir / "zarr.json")
+    assert d["quick"] is True and d["idle"] == 0.05 and d["hugepages"]
+    assert "0.05 s idle before each timed run" in text
     rows = {r["copy"]: r for r in d["results"]}
     assert set(rows) == {"lz4", "shard"}
     lz4 = rows["lz4"]
