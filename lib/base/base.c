@@ -166,21 +166,26 @@ static pthread_once_t huge_once = PTHREAD_ONCE_INIT;
 static int huge_on;
 static size_t page_bytes;
 
-/* The first line of dir/name into buf (newline dropped); 0 or -1. */
-static int read_line(const char *dir, const char *name, char *buf, size_t cap)
+int lsio_read_line(const char *path, char *buf, size_t cap)
 {
-    char path[512];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return -1;
-    FILE *f = fopen(path, "r");
+    FILE *f = cap ? fopen(path, "re") : NULL;
     if (!f)
         return -1;
-    char *ok = fgets(buf, (int)cap, f);
+    char *ok = fgets(buf, cap > INT32_MAX ? INT32_MAX : (int)cap, f);
     fclose(f);
     if (!ok)
         return -1;
     buf[strcspn(buf, "\n")] = 0;
     return 0;
+}
+
+/* The first line of dir/name (lsio_read_line). */
+static int read_line(const char *dir, const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return -1;
+    return lsio_read_line(path, buf, cap);
 }
 
 /* Whether a virtio balloon with free page reporting (device 5, feature bit

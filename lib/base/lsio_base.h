@@ -77,6 +77,11 @@ unsigned lsio_ncpus(void);
 void *lsio_alloc_aligned(size_t align, size_t size);
 void lsio_free_aligned(void *p);
 
+/* The first line of the file at path (sysfs, procfs settings) into buf,
+ * NUL-terminated, its newline dropped, truncated to cap - 1 bytes. 0, or -1
+ * when the file cannot be opened or is empty. */
+int lsio_read_line(const char *path, char *buf, size_t cap);
+
 /* Whether LSIO backs its large buffers (lsio_alloc_aligned of 2 MiB and
  * more, decode scratch, `lsio get`'s slabs, the Python result cache) with
  * transparent huge pages (MADV_HUGEPAGE); decided once per process,

@@ -957,13 +957,9 @@ static size_t llc_bytes(void)
     for (int i = 0; i < 8; i++) {
         char p[64], v[32];
         snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        FILE *f = fopen(p, "re");
-        if (!f)
-            continue;
         uint64_t n = 0;
-        if (!fgets(v, sizeof v, f) || lsio_parse_bytes(v, &n) < 0 || n > SIZE_MAX)
+        if (lsio_read_line(p, v, sizeof v) < 0 || lsio_parse_bytes(v, &n) < 0 || n > SIZE_MAX)
             n = 0;
-        fclose(f);
         if (n > best)
             best = (size_t)n;
     }

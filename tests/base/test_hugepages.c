@@ -1,7 +1,8 @@
 /* test_hugepages: lsio__hugepage_policy, whether LSIO asks for transparent
  * huge pages. $LSIO_HUGEPAGES on/off/auto and $LSIO_NO_HUGEPAGES, and in
  * auto the check for a virtio balloon that reports free pages to its host
- * (device 5 bound to a driver, feature bit 5), on fake sysfs trees. */
+ * (device 5 bound to a driver, feature bit 5), on fake sysfs trees; and
+ * lsio_read_line, the sysfs reader it shares with the Zarr reader. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,19 @@ int main(void)
     CHECK_EQ(lsio__hugepage_policy(NULL, "1", "/nonexistent/virtio"), 0);
     CHECK_EQ(lsio__hugepage_policy(NULL, "0", "/nonexistent/virtio"), 1);
     CHECK_EQ(lsio__hugepage_policy("auto", "1", "/nonexistent/virtio"), 0);
+
+    /* lsio_read_line, which the check reads sysfs with: newline dropped,
+     * truncated to the buffer, -1 for a missing or empty file. */
+    char line[8], path[512];
+    snprintf(path, sizeof path, "%s/virtio0/device", root);
+    CHECK_EQ(lsio_read_line(path, line, sizeof line), 0);
+    CHECK(!strcmp(line, "0x0005"));
+    CHECK_EQ(lsio_read_line(path, line, 4), 0);
+    CHECK(!strcmp(line, "0x0"));
+    put("virtio9", "empty", "");
+    snprintf(path, sizeof path, "%s/virtio9/empty", root);
+    CHECK_EQ(lsio_read_line(path, line, sizeof line), -1);
+    CHECK_EQ(lsio_read_line("/nonexistent/file", line, sizeof line), -1);
 
     /* A truncated features file is no report. */
     put("virtio2", "features", "0110\n");
