@@ -6,7 +6,8 @@
  * byte 1 the chunk size, the rest is the encoded chunk. The chunk decodes
  * into an exact-size heap block, so AddressSanitizer sees any write past
  * it; the single-codec API decodes the same bytes too, and blosc chains
- * decode a byte range of them (which must equal that range of the whole).
+ * decode a byte range of them (which must equal that range of the whole)
+ * and decode them into a sink (which must give the whole, or refuse).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,6 +58,28 @@ static size_t ncodecs(const cfg *c)
     while (n < 3 && c->names[n])
         n++;
     return n;
+}
+
+/* A sink that lays the pieces out whole, checking that they come in
+ * order, each element once. */
+typedef struct collect {
+    uint8_t *buf;
+    size_t n, es, next;
+    int bad;
+} collect;
+static void collect_put(void *ctx, size_t e0, size_t n, const unsigned char *const *planes,
+                        size_t np)
+{
+    collect *c = ctx;
+    if (e0 != c->next || n > c->n - e0 || (np != 1 && np != c->es)) {
+        c->bad = 1;
+        return;
+    }
+    if (np == 1)
+        memcpy(c->buf + e0 * c->es, planes[0], n * c->es);
+    else
+        lsio_unshuffle(c->buf + e0 * c->es, planes, n, c->es, 0);
+    c->next = e0 + n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -148,6 +171,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             free(part);
             free(whole);
+        }
+        /* into a sink (blosc chains): only what decodes whole may
+         * succeed, with the same bytes, every element handed over once,
+         * in order; "unsupported" before any piece */
+        if (lsio_chain_can_decode_sink(ch) && len) {
+            collect co = {.buf = malloc(len), .n = len / spec.dtype.size, .es = spec.dtype.size};
+            lsio_chunk_sink sink = {.esize = co.es, .put = collect_put, .ctx = &co};
+            int rs = lsio_chain_decode_sink(ch, src, size, &sink);
+            uint8_t *whole = malloc(len);
+            if (co.bad || (rs == -LSIO_EUNSUPPORTED && co.next) ||
+                (rs == 0 && (co.next != co.n || lsio_chain_decode(ch, src, size, whole, len) < 0 ||
+                             memcmp(co.buf, whole, len))))
+                abort();
+            free(whole);
+            free(co.buf);
         }
         /* the last codec alone, through the single-codec API */
         if (n && lsio_codec_role_of(codecs[n - 1]) == LSIO_CODEC_BYTES_BYTES) {

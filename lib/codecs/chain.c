@@ -289,6 +289,26 @@ int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen
     return s->c->ops->decode_range(s->c, &s->in, res, reslen, s->dec_size, off, len, dst);
 }
 
+int lsio_chain_can_decode_sink(const lsio_chain *ch)
+{
+    return ch->range_at >= 0 && ch->st[ch->range_at].c->ops->decode_sink;
+}
+
+int lsio_chain_decode_sink(const lsio_chain *ch, const void *src, size_t srclen,
+                           const lsio_chunk_sink *sink)
+{
+    if (!lsio_chain_can_decode_sink(ch) || !sink || !sink->esize)
+        return -LSIO_EUNSUPPORTED;
+    /* as for a range: the stages after it in encoding order are views */
+    const uint8_t *res;
+    size_t reslen;
+    int rc = run_decode(ch, (size_t)ch->range_at + 1, src, srclen, NULL, 0, &res, &reslen);
+    if (rc < 0)
+        return rc;
+    const stage *s = &ch->st[ch->range_at];
+    return s->c->ops->decode_sink(s->c, res, reslen, s->dec_size, sink);
+}
+
 int lsio_chain_encoded_span(const lsio_chain *ch, const void *head, size_t headlen, size_t off,
                             size_t len, lsio_enc_span *sp)
 {

@@ -90,6 +90,10 @@ struct codec_ops {
      * lsio_chain_encoded_span). */
     int (*enc_span)(const lsio_codec *c, const void *head, size_t headlen, size_t expect,
                     size_t off, size_t len, lsio_enc_span *sp);
+    /* With decode_range: the whole of src (`expect` decoded bytes) handed
+     * to a sink in pieces (see lsio_chain_decode_sink). */
+    int (*decode_sink)(const lsio_codec *c, const void *src, size_t srclen, size_t expect,
+                       const lsio_chunk_sink *sink);
 };
 
 /* Codec tables, one per source file. */

@@ -180,6 +180,118 @@ static int blosc_span(const lsio_codec *c, const void *head, size_t headlen, siz
     return 0;
 }
 
+/* Decoding into a sink (lsio_chain_decode_sink). libblosc decodes a whole
+ * buffer into one contiguous destination: each block's streams are
+ * decompressed into a scratch block, then unshuffled into the destination.
+ * A reader that wants the chunk somewhere else (rows of a larger array)
+ * must copy it once more. Here the blocks' streams go through the same
+ * decompressors (liblz4, libzstd) into a scratch block of this thread,
+ * and the sink unshuffles them straight into their place; a stream stored
+ * raw (incompressible) is handed over where it lies in src.
+ *
+ * The layout walked is c-blosc 1.x's (blosc_d): after the header, one
+ * 32-bit start per block; a block of bsize bytes is typesize streams of
+ * bsize / typesize bytes when it is split (flag 0x10 clear, typesize <= 16,
+ * bsize / typesize >= 128, not the last partial block), else one stream;
+ * each stream is a 32-bit length then the bytes, stored raw when the
+ * length equals the stream's decoded size. Only what this path knows is
+ * taken (format 2, lz4/lz4hc or zstd at version 1, byte shuffle of the
+ * sink's element size or none): anything else, and any buffer libblosc
+ * would refuse at its header, is -LSIO_EUNSUPPORTED before a piece is
+ * handed over, and libblosc decodes it (or names what is wrong). */
+#define BLOSC_SPLIT_MAX 16
+#define BLOSC_SPLIT_MIN 128
+static size_t blosc_splits(size_t typesize, size_t bsize, int dont_split, int leftover)
+{
+    return !dont_split && typesize <= BLOSC_SPLIT_MAX && bsize / typesize >= BLOSC_SPLIT_MIN &&
+                   !leftover
+               ? typesize
+               : 1;
+}
+
+static int blosc_dec_sink(const lsio_codec *c, const void *srcv, size_t srclen, size_t expect,
+                          const lsio_chunk_sink *sink)
+{
+    const unsigned char *src = srcv;
+    if (srclen < BLOSC_MIN_HEADER_LENGTH)
+        return -LSIO_EUNSUPPORTED;
+    unsigned flags = src[2];
+    size_t ts = src[3], nbytes = le32(src + 4), bs = le32(src + 8), cbytes = le32(src + 12);
+    unsigned comp = (flags >> 5) & 7;
+    size_t es = sink->esize;
+    int shuf = (flags & BLOSC_DOSHUFFLE) && ts > 1;
+    int dont_split = (flags >> 4) & 1;
+    if (src[0] != BLOSC_VERSION_FORMAT || src[1] != 1 ||
+        (flags & (BLOSC_MEMCPYED | BLOSC_DOBITSHUFFLE | 0x08)) ||
+        (comp != BLOSC_LZ4_FORMAT && comp != BLOSC_ZSTD_FORMAT) || cbytes != srclen ||
+        nbytes != expect || nbytes == 0 || nbytes > BLOSC_MAX_BUFFERSIZE || bs == 0 ||
+        bs > nbytes || bs > BLOSC_MAX_BLOCKSIZE || ts == 0)
+        return -LSIO_EUNSUPPORTED;
+    size_t nblocks = (nbytes + bs - 1) / bs, left = nbytes % bs;
+    if (nblocks > (cbytes - BLOSC_MIN_HEADER_LENGTH) / 4)
+        return -LSIO_EUNSUPPORTED;
+    /* every piece (a block) whole elements of the sink, shuffled in
+     * elements of its size if at all */
+    if ((shuf && (ts != es || ts > BLOSC_SPLIT_MAX)) || bs % es || left % es)
+        return -LSIO_EUNSUPPORTED;
+    if (bs % blosc_splits(ts, bs, dont_split, 0))
+        return -LSIO_EUNSUPPORTED;
+    codec_tls *t = codec_tls_get();
+    unsigned char *tmp;
+    if (!t || !(tmp = codec_tls_scratch(t, 0, bs)))
+        return -LSIO_EUNSUPPORTED;
+    if (comp == BLOSC_ZSTD_FORMAT && !t->zstd_dctx && !(t->zstd_dctx = ZSTD_createDCtx()))
+        return -LSIO_EUNSUPPORTED;
+    const unsigned char *starts = src + BLOSC_MIN_HEADER_LENGTH;
+    for (size_t j = 0; j < nblocks; j++) {
+        int leftover = j == nblocks - 1 && left;
+        size_t bsize = leftover ? left : bs;
+        size_t ns = blosc_splits(ts, bsize, dont_split, leftover), neb = bsize / ns;
+        const unsigned char *stream[BLOSC_SPLIT_MAX];
+        size_t off = le32(starts + 4 * j);
+        for (size_t k = 0; k < ns; k++) {
+            if (off < BLOSC_MIN_HEADER_LENGTH || off > cbytes - 4)
+                return codec_corrupt(c, "a block starts outside the buffer");
+            size_t cb = le32(src + off);
+            off += 4;
+            if (cb > INT32_MAX || cb > cbytes - off)
+                return codec_corrupt(c, "a stream runs past the end");
+            if (cb == neb) {
+                stream[k] = src + off;
+            } else {
+                unsigned char *o = tmp + k * neb;
+                size_t got;
+                if (comp == BLOSC_LZ4_FORMAT) {
+                    int n = LZ4_decompress_safe((const char *)src + off, (char *)o, (int)cb,
+                                                (int)neb);
+                    got = n < 0 ? SIZE_MAX : (size_t)n;
+                } else {
+                    got = ZSTD_decompressDCtx(t->zstd_dctx, o, neb, src + off, cb);
+                    if (ZSTD_isError(got))
+                        got = SIZE_MAX;
+                }
+                if (got != neb)
+                    return codec_corrupt(c, "corrupt data");
+                stream[k] = o;
+            }
+            off += cb;
+        }
+        size_t e0 = j * bs / es, n = bsize / es;
+        if (!shuf) { /* the streams side by side, as libblosc lays them */
+            for (size_t k = 0; k < ns && ns > 1; k++)
+                if (stream[k] != tmp + k * neb)
+                    memcpy(tmp + k * neb, stream[k], neb);
+            sink->put(sink->ctx, e0, n, ns > 1 ? (const unsigned char *const *)&tmp : stream, 1);
+            continue;
+        }
+        const unsigned char *plane[BLOSC_SPLIT_MAX];
+        for (size_t b = 0; b < ts; b++) /* one stream: the planes lie in it in turn */
+            plane[b] = ns == ts ? stream[b] : stream[0] + b * n;
+        sink->put(sink->ctx, e0, n, plane, ts);
+    }
+    return 0;
+}
+
 static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const void *src,
                      size_t srclen, void **dst, size_t *dstlen)
 {
@@ -210,7 +322,7 @@ static int blosc_enc(const lsio_codec *c, const lsio_chunk_spec *spec, const voi
 const codec_ops codec_blosc_ops = {
     .id = "blosc", .role = LSIO_CODEC_BYTES_BYTES, .init = bloscc_init, .to_json = blosc_json,
     .kind = codec_kind_oop, .enc_size = codec_enc_unknown, .decode = blosc_dec, .encode = blosc_enc,
-    .decode_range = blosc_dec_range, .enc_span = blosc_span,
+    .decode_range = blosc_dec_range, .enc_span = blosc_span, .decode_sink = blosc_dec_sink,
 };
 
 /* ------------------------------------------------------------------- zstd */

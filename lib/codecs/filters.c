@@ -582,7 +582,15 @@ static int shuffle_dec(const lsio_codec *c, const lsio_chunk_spec *spec, const v
     int rc = shuffle_whole(c, srclen);
     if (rc < 0)
         return rc;
-    shuffle_bytes(dst, src, srclen, c->p.elementsize, 1);
+    unsigned es = c->p.elementsize;
+    if (es <= 16) { /* the vector kernels */
+        const unsigned char *planes[16];
+        for (unsigned b = 0; b < es; b++)
+            planes[b] = (const unsigned char *)src + b * (srclen / es);
+        lsio_unshuffle(dst, planes, srclen / es, es, 0);
+    } else {
+        shuffle_bytes(dst, src, srclen, es, 1);
+    }
     *outlen = srclen;
     return 0;
 }

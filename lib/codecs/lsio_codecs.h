@@ -141,6 +141,39 @@ typedef struct lsio_enc_span {
 } lsio_enc_span;
 int lsio_chain_encoded_span(const lsio_chain *ch, const void *head, size_t headlen, size_t off,
                             size_t len, lsio_enc_span *sp);
+
+/* Decoding into place: the whole decoded chunk handed to a sink in pieces,
+ * in ascending order, each element once, so that a reader scatters it to
+ * its place in a larger output without laying the chunk out whole first
+ * (one pass over the data less). A piece is elements [e0, e0 + n) of
+ * sink->esize bytes: with nplanes 1, planes[0] holds them as they are;
+ * with nplanes == esize they are byte-shuffled, byte b of element e0 + i
+ * at planes[b][i] (lsio_unshuffle puts them together). The planes are
+ * valid only during the call.
+ *
+ * Possible where lsio_chain_can_decode_range is (one blosc compressor and
+ * views) and the blosc buffer is one this path knows: format 2, lz4, lz4hc
+ * or zstd, byte shuffle of the sink's element size or none. Returns 0, or
+ * -LSIO_EUNSUPPORTED (no message) before any piece: decode it with
+ * lsio_chain_decode. Any other error (named) may come after some pieces;
+ * the caller then decodes the chunk the ordinary way, which reports the
+ * damage as libblosc sees it. Thread-safe as lsio_chain_decode is. */
+typedef struct lsio_chunk_sink {
+    size_t esize;
+    void (*put)(void *ctx, size_t e0, size_t n, const unsigned char *const *planes,
+                size_t nplanes);
+    void *ctx;
+} lsio_chunk_sink;
+int lsio_chain_can_decode_sink(const lsio_chain *ch);
+int lsio_chain_decode_sink(const lsio_chain *ch, const void *src, size_t srclen,
+                           const lsio_chunk_sink *sink);
+/* n elements of esize bytes into dst, byte b of element i from
+ * planes[b][i] (esize planes; esize 1: a copy). stream: aligned 16-byte
+ * stores bypass the caches; call lsio_unshuffle_fence before handing dst to
+ * another thread. */
+void lsio_unshuffle(void *dst, const unsigned char *const *planes, size_t n, size_t esize,
+                    int stream);
+void lsio_unshuffle_fence(void);
 /* Encode one chunk (dstlen bytes as decode produces) into a malloc'd buffer
  * the caller frees. */
 int lsio_chain_encode(const lsio_chain *ch, const void *src, size_t srclen, void **dst,
