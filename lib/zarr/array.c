@@ -204,6 +204,7 @@ void lsio_zarr_stats_get(const lsio_zarr_array *a, lsio_zarr_stats *st)
     st->chunks_missing = atomic_load(&x->st_missing);
     st->bytes_read = atomic_load(&x->st_bytes);
     st->bytes_decoded = atomic_load(&x->st_decoded);
+    st->chunks_direct = atomic_load(&x->st_direct);
 }
 
 /* ----------------------------------------------------------- count chunks */

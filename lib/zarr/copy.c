@@ -13,6 +13,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "lsio_codecs.h"
 #include "zarr_internal.h"
 
 /* Runs at least this long are streamed when the walk asks for it. */
@@ -171,4 +172,84 @@ void zarr_walk_copy(const zarr_walk *w, void *dstv, const void *srcv, const void
     if (stream) /* the streamed lines are visible before the caller says done */
         _mm_sfence();
 #endif
+}
+
+/* ------------------------------------------------------------ scatter */
+
+int zarr_scatter_init(zarr_scatter *sc, const zarr_walk *w, unsigned char *dst, int64_t src_off)
+{
+    if (w->n == 0 || src_off < 0)
+        return 0;
+    unsigned in = w->n - 1;
+    size_t item = w->item;
+    if (w->ss[in] != (int64_t)item || w->ds[in] != (int64_t)item || w->cnt[in] * item < 64)
+        return 0;
+    /* each outer step moves past everything inside it: runs ascend in the
+     * chunk in the walk's order and never overlap */
+    uint64_t span = w->cnt[in] * item;
+    for (unsigned d = in; d-- > 0;) {
+        if (w->ss[d] <= 0 || (uint64_t)w->ss[d] < span)
+            return 0;
+        span += (w->cnt[d] - 1) * (uint64_t)w->ss[d];
+    }
+    sc->w = *w;
+    sc->run = w->cnt[in] * item;
+    memset(sc->idx, 0, sizeof sc->idx);
+    sc->d = dst;
+    sc->s = (size_t)src_off;
+    sc->done = 0;
+    sc->bad = 0;
+    return 1;
+}
+
+void zarr_scatter_put(void *ctx, size_t e0, size_t n, const unsigned char *const *planes,
+                      size_t nplanes)
+{
+    zarr_scatter *sc = ctx;
+    const zarr_walk *w = &sc->w;
+    size_t item = w->item, b0 = e0 * item, b1 = (e0 + n) * item;
+    const unsigned char *p[16];
+    if (nplanes != 1 && (nplanes != item || item > 16)) {
+        sc->bad = 1;
+        return;
+    }
+    while (!sc->done && sc->s < b1) {
+        size_t a = sc->s > b0 ? sc->s : b0, e = sc->s + sc->run < b1 ? sc->s + sc->run : b1;
+        if (a < e) {
+            size_t k = (a - b0) / item, cnt = (e - a) / item;
+            unsigned char *d = sc->d + (a - sc->s);
+            if (nplanes == 1) {
+                if (w->stream && cnt * item >= STREAM_MIN)
+                    copy_stream(d, planes[0] + (a - b0), cnt * item);
+                else
+                    memcpy(d, planes[0] + (a - b0), cnt * item);
+            } else {
+                for (size_t b = 0; b < nplanes; b++)
+                    p[b] = planes[b] + k;
+                lsio_unshuffle(d, p, cnt, item, w->stream);
+            }
+        }
+        if (e < sc->s + sc->run)
+            return; /* the run goes on in the next piece */
+        /* the next run: advance the odometer over the outer dimensions */
+        int d = (int)w->n - 2;
+        for (; d >= 0; d--) {
+            sc->d += w->ds[d];
+            sc->s += (size_t)w->ss[d];
+            if (++sc->idx[d] < w->cnt[d])
+                break;
+            sc->d -= w->ds[d] * (int64_t)w->cnt[d];
+            sc->s -= (size_t)w->ss[d] * w->cnt[d];
+            sc->idx[d] = 0;
+        }
+        if (d < 0)
+            sc->done = 1;
+    }
+}
+
+int zarr_scatter_end(zarr_scatter *sc)
+{
+    if (sc->w.stream)
+        lsio_unshuffle_fence();
+    return sc->done && !sc->bad;
 }

@@ -174,6 +174,8 @@ typedef struct lsio_zarr_stats {
     uint64_t chunks_missing;  /* read as fill value */
     uint64_t bytes_read;      /* encoded bytes fetched */
     uint64_t bytes_decoded;
+    uint64_t chunks_direct;   /* decoded straight into the output (no scratch
+                                 chunk, no copy after) */
 } lsio_zarr_stats;
 void lsio_zarr_stats_get(const lsio_zarr_array *a, lsio_zarr_stats *st);
 

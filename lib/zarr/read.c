@@ -90,6 +90,7 @@ struct rd {
     int sparse;              /* ... and says where its encoded bytes lie */
     int mask;                /* LSIO_ZARR_MASK_FILL: fill values become NaN */
     int stream;              /* place chunks with non-temporal stores */
+    int scatter;             /* the chain decodes a chunk into its place */
     const void *fill;        /* what missing elements read as */
     unsigned char nan[8];    /* a NaN of the dtype (mask) */
     uint32_t group;          /* IO group of every range of this read */
@@ -350,6 +351,28 @@ static int sparse_again(rd *r, rd_unit *u)
     return 1;
 }
 
+/* The whole chunk decoded straight into its place in the one output, its
+ * blocks unshuffled into the output's rows (lsio_chain_decode_sink): one
+ * pass over the data less than decoding into scratch and copying. 1 when
+ * done; 0 when the chain, the chunk or the placement is not of that kind,
+ * or when the decode failed (the caller decodes it the ordinary way, which
+ * writes every element again or names the damage). */
+static int scatter_unit(rd *r, const rd_unit *u, const uint64_t *uc)
+{
+    zarr_walk w;
+    unsigned char *dst;
+    int64_t soff;
+    zarr_scatter sc;
+    if (!zarr_place(r->m, &r->sels[0], r->outs[0], uc, &w, &dst, &soff))
+        return 0;
+    w.stream = r->stream;
+    if (!zarr_scatter_init(&sc, &w, dst, soff))
+        return 0;
+    lsio_chunk_sink sink = {.esize = r->m->itemsize, .put = zarr_scatter_put, .ctx = &sc};
+    int rc = lsio_chain_decode_sink(r->m->chain, u->c.data, u->c.len, &sink);
+    return zarr_scatter_end(&sc) && rc == 0;
+}
+
 /* Decode (or fill) one unit and place it. Returns 1 when the unit was
  * handed back to the IO layer (it is not finished). */
 static int unit_work(rd_unit *u)
@@ -404,6 +427,8 @@ static int unit_work(rd_unit *u)
                 fail(r, -LSIO_ESIZE, "array %s chunk %s: %" PRIu64 " bytes, expected %zu: %s",
                      a->url, name, size != r->unit_bytes ? size : (uint64_t)u->c.len,
                      r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
+            } else {
+                atomic_fetch_add(&a->st_direct, 1);
             }
             return 0;
         }
@@ -419,6 +444,8 @@ static int unit_work(rd_unit *u)
                     fail(r, rc, "array %s chunk %s: %s", a->url, name, lsio_last_error());
                 }
                 mask_fill(r, dst, r->unit_bytes);
+                if (rc == 0)
+                    atomic_fetch_add(&a->st_direct, 1);
                 return 0;
             }
         }
@@ -433,25 +460,33 @@ static int unit_work(rd_unit *u)
             mask_fill(r, u->c.data, r->unit_bytes); /* our own buffer */
             goto place;
         }
+        /* A small part of the chunk read: decode only the bytes from its
+         * first to its last element (blosc: the blocks holding them), in
+         * their place in the scratch chunk; placing reads nothing else.
+         * Read sparsely, the header and the blocks go where they lie in
+         * the encoded chunk (the rest of it is never looked at). Else the
+         * whole chunk, straight into its place where the chain can. */
+        size_t lo = 0, hi = 0;
+        int part = !u->sparse && r->partial && unit_span(r, uc, &lo, &hi) &&
+                   hi - lo <= r->unit_bytes / 2;
+        if (!u->sparse && !part && r->scatter && !r->fn && r->nsel == 1 && !r->mask &&
+            scatter_unit(r, u, uc)) {
+            atomic_fetch_add(&a->st_direct, 1);
+            return 0;
+        }
         unsigned char *buf = scratch_get(0, r->unit_bytes);
         if (!buf) {
             fail(r, -ENOMEM, "array %s: no memory for a chunk of %zu bytes", a->url,
                  r->unit_bytes);
             return 0;
         }
-        /* A small part of the chunk read: decode only the bytes from its
-         * first to its last element (blosc: the blocks holding them), in
-         * their place in the scratch chunk; placing reads nothing else.
-         * Read sparsely, the header and the blocks go where they lie in
-         * the encoded chunk (the rest of it is never looked at). */
-        size_t lo, hi;
         int rc = -LSIO_EUNSUPPORTED;
         if (u->sparse) { /* header and blocks were read into o->sbuf */
             rc = lsio_chain_decode_range(m->chain, o->sbuf, u->sp.size, u->dlo,
                                          u->dhi - u->dlo, buf + u->dlo);
             if (rc == 0)
                 mask_fill(r, buf + u->dlo, u->dhi - u->dlo);
-        } else if (r->partial && unit_span(r, uc, &lo, &hi) && hi - lo <= r->unit_bytes / 2) {
+        } else if (part) {
             if (r->sparse)
                 sparse_learn(r, u, lo, hi);
             rc = lsio_chain_decode_range(m->chain, u->c.data, u->c.len, lo, hi - lo, buf + lo);
@@ -883,6 +918,8 @@ static int run(rd *r, const progress *pg)
     r->fill = r->mask ? (const void *)r->nan : m->fill;
     r->partial = !m->raw && lsio_chain_can_decode_range(m->chain) &&
                  !getenv("LSIO_NO_PARTIAL_DECODE");
+    r->scatter = !m->raw && lsio_chain_can_decode_sink(m->chain) &&
+                 !getenv("LSIO_NO_DECODE_INTO_PLACE");
     r->sparse = r->partial && lsio_chain_encoded_span(m->chain, NULL, 0, 0, 0, NULL) == 0 &&
                 !getenv("LSIO_NO_SPARSE_READS");
     r->max_live = local ? OBJS_PER_THREAD_LOCAL * lsio_pool_threads(r->pool) + 2 : OBJS_REMOTE;

@@ -98,6 +98,26 @@ int zarr_walk_contiguous(const zarr_walk *w);
  * outputs larger than the last-level cache, whose lines would otherwise be
  * read from memory before being overwritten. */
 void zarr_walk_copy(const zarr_walk *w, void *dst, const void *src, const void *fill);
+/* Decoding a chunk straight into its place (lsio_chain_decode_sink): the
+ * walk's runs, contiguous on both sides and in ascending order in the
+ * chunk, are filled as the decoded chunk arrives in ascending pieces. */
+typedef struct zarr_scatter {
+    zarr_walk w;
+    size_t run;           /* bytes of one run */
+    uint64_t idx[ZMAX];   /* the run the cursor is at (outer dimensions) */
+    unsigned char *d;     /* its destination */
+    size_t s;             /* its first byte in the decoded chunk */
+    int done;             /* every run filled */
+    int bad;              /* a piece it cannot take (planes of another size) */
+} zarr_scatter;
+/* 0 when the walk is not of that shape (runs under 64 bytes, strided or
+ * descending in the chunk). */
+int zarr_scatter_init(zarr_scatter *sc, const zarr_walk *w, unsigned char *dst, int64_t src_off);
+/* The lsio_chunk_sink callback (ctx: the zarr_scatter). */
+void zarr_scatter_put(void *ctx, size_t e0, size_t n, const unsigned char *const *planes,
+                      size_t nplanes);
+/* After the decode: 1 when every run was filled (fences streamed stores). */
+int zarr_scatter_end(zarr_scatter *sc);
 
 /* The read planner (plan.c). */
 typedef struct zarr_grid {
@@ -161,7 +181,7 @@ struct lsio_zarr_array {
     int own_io;
     lsio_pool *pool;
     size_t inflight;
-    atomic_uint_fast64_t st_read, st_missing, st_bytes, st_decoded;
+    atomic_uint_fast64_t st_read, st_missing, st_bytes, st_decoded, st_direct;
     zarr_hints hints;
 };
 

@@ -405,10 +405,11 @@ static PyObject *array_stats(LsioArray *s, PyObject *unused)
         return NULL;
     lsio_zarr_stats st;
     lsio_zarr_stats_get(s->a, &st);
-    return Py_BuildValue("{sKsKsKsK}", "chunks_read", (unsigned long long)st.chunks_read,
+    return Py_BuildValue("{sKsKsKsKsK}", "chunks_read", (unsigned long long)st.chunks_read,
                          "chunks_missing", (unsigned long long)st.chunks_missing, "bytes_read",
                          (unsigned long long)st.bytes_read, "bytes_decoded",
-                         (unsigned long long)st.bytes_decoded);
+                         (unsigned long long)st.bytes_decoded, "chunks_direct",
+                         (unsigned long long)st.chunks_direct);
 }
 
 static PyObject *array_reduce(LsioArray *s, PyObject *unused)
@@ -681,7 +682,8 @@ static PyMethodDef array_methods[] = {
      "return). Later operations raise ValueError. Closing twice is harmless."},
     {"stats", (PyCFunction)array_stats, METH_NOARGS,
      "stats() -> dict\n\nCounters of the reads made through this array: chunks_read,\n"
-     "chunks_missing (read as the fill value), bytes_read, bytes_decoded."},
+     "chunks_missing (read as the fill value), bytes_read, bytes_decoded,\n"
+     "chunks_direct (decoded straight into the output, no copy after)."},
     {"__enter__", (PyCFunction)array_enter, METH_NOARGS, "Context manager: returns self."},
     {"__exit__", (PyCFunction)array_exit, METH_VARARGS, "Context manager: closes the array."},
     {"__array__", (PyCFunction)(void (*)(void))array_array, METH_VARARGS | METH_KEYWORDS,

@@ -89,7 +89,8 @@ class Array:
         of its ranges (a read in a higher group queues behind lower ones on
         the array's IO handle; use non-decreasing ids)."""
     def stats(self) -> dict[str, int]:
-        """Read counters: chunks_read, chunks_missing, bytes_read, bytes_decoded."""
+        """Read counters: chunks_read, chunks_missing, bytes_read, bytes_decoded,
+        chunks_direct (decoded straight into the output, no copy after)."""
     def close(self) -> None:
         """Release the array; later operations raise ValueError."""
     def __enter__(self) -> "Array": ...
