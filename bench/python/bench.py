@@ -27,9 +27,12 @@ xarray datasets opened with cache=False so that every run reads):
                         [--batch-size N] [--threads N] [--json FILE]
 
 Speed-up targets (issue 6): >= 3x on full reads, >= 5x on random crops.
-The full read also prints its ceiling: zarr-python's time against bench/
-zarr's whole-work bound (each chunk read from the page cache, decoded and
-copied into its place, one thread, x cores); '<!' marks a target under it.
+The full read also prints bench/zarr's codec bound (numcodecs' decode of
+the chunks, one thread, x cores) and the speed-up a read at that bound
+would have; and the decode-then-copy rate (each chunk read from the page
+cache, decoded whole and copied into its place), which LSIO's blosc reads
+pass by unshuffling blocks straight into place. Neither is a limit for
+LSIO.
 """
 import argparse
 import importlib.machinery
@@ -148,15 +151,18 @@ def main():
 
     # full read
     row("full read", "zarr-python", timed(lambda: z[:], repeat), timed(lambda: a[:], repeat), 3)
-    # its ceiling: bench/zarr's whole-work bound (page-cache read, decode and
-    # place, one thread, x cores) against zarr-python's time
-    _, placed, _ = bench_zarr_module().codec_speed(src, "lz4", geom)
-    placed *= len(os.sched_getaffinity(0))
+    # bench/zarr's codec bound and decode-then-copy rate (one thread, x
+    # cores), and the speed-up of a read at the codec bound
+    bound, placed, _ = bench_zarr_module().codec_speed(src, "lz4", geom)
+    cores = len(os.sched_getaffinity(0))
+    bound *= cores
+    placed *= cores
+    res[-1]["codec_bound_gib_s"] = bound / 2 ** 30
     res[-1]["placed_bound_gib_s"] = placed / 2 ** 30
-    res[-1]["ceiling"] = res[-1]["peer_s"] * placed / z.nbytes
-    log(f"  full read: whole-work bound {placed / 2 ** 30:.2f} GiB/s, lsio at "
-        f"{100 * z.nbytes / res[-1]['lsio_s'] / placed:.0f}% of it; ceiling "
-        f"x{res[-1]['ceiling']:.1f}")
+    res[-1]["ceiling"] = res[-1]["peer_s"] * bound / z.nbytes
+    log(f"  full read: codec bound {bound / 2 ** 30:.2f} GiB/s, lsio at "
+        f"{100 * z.nbytes / res[-1]['lsio_s'] / bound:.0f}% of it (decode then copy: "
+        f"{placed / 2 ** 30:.2f} GiB/s); speed-up at the bound x{res[-1]['ceiling']:.1f}")
     # cache=False: every .values reads again (xarray would keep the first)
     xz = xr.open_dataset(dsdir, engine="zarr", consolidated=True, cache=False)
     xl = xr.open_dataset(dsdir, engine=LsioBackendEntrypoint, cache=False, **opts)
@@ -228,13 +234,11 @@ def main():
         if "peer" in r:
             tgt = f">={r['target']}x" if r["target"] else ""
             mark = "" if not r["target"] or r["speedup"] >= r["target"] else " <"
-            if r.get("ceiling") and r["ceiling"] < (r["target"] or 0):
-                mark += "!"
             print(f"{r['workload']:<30} {r['peer']:<12} {r['peer_s']:9.4f} {r['lsio_s']:9.4f} "
                   f"{r['speedup']:8.1f}x {tgt:>7}{mark}")
             if r.get("ceiling"):
-                print(f"{'':<30} ceiling (100% of the whole-work bound, "
-                      f"{r['placed_bound_gib_s']:.2f} GiB/s): {r['ceiling']:.1f}x")
+                print(f"{'':<30} at the codec bound ({r['codec_bound_gib_s']:.2f} GiB/s; "
+                      f"decode then copy {r['placed_bound_gib_s']:.2f}): {r['ceiling']:.1f}x")
     r = res[-1]
     print(f"RandomCrops batches/s: lsio {r['lsio_batches_s']:.0f}, zarr-python "
           f"{r['zarr_batches_s']:.1f} (target >= {r['target_batches_s']:.0f}); with a 10 ms "
