@@ -151,13 +151,16 @@ int lsio_zarr_read_many(lsio_zarr_array *a, const lsio_selection *sels, size_t n
 int lsio_zarr_read_many_group(lsio_zarr_array *a, const lsio_selection *sels, size_t n,
                               void *const *outs, const size_t *out_bytes, uint32_t io_group);
 
-/* Stream the selected elements chunk by chunk: fn(ctx, elems, n) gets the
- * selected elements of one chunk, packed (native order, in no set order
- * across chunks), on a pool thread; calls run concurrently. fn returns 0 or
- * a negative error that stops the read. Memory stays bounded by the
- * in-flight budget however large the array. progress (may be NULL) is
- * called from the calling thread with chunks done / total. */
-typedef int (*lsio_zarr_block_fn)(void *ctx, const void *elems, uint64_t n);
+/* Stream the selected elements chunk by chunk: fn(ctx, index, elems, n)
+ * gets the selected elements of one chunk, packed (native order), on a
+ * pool thread; calls run concurrently and in no set order. index is the
+ * chunk's place in the read's own fixed order (0 .. chunks touched - 1,
+ * each once; the same for the same array and selection), so that a caller
+ * can combine per-chunk results in an order that does not depend on
+ * timing. fn returns 0 or a negative error that stops the read. Memory
+ * stays bounded by the in-flight budget however large the array. progress
+ * (may be NULL) is called from the calling thread with chunks done / total. */
+typedef int (*lsio_zarr_block_fn)(void *ctx, uint64_t index, const void *elems, uint64_t n);
 typedef void (*lsio_zarr_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int lsio_zarr_for_each(lsio_zarr_array *a, const lsio_selection *sel, lsio_zarr_block_fn fn,
                        void *ctx, lsio_zarr_progress_fn progress, void *pctx);

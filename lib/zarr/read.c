@@ -39,6 +39,7 @@ typedef struct rd_obj rd_obj;
 typedef struct rd_unit {
     rd_obj *obj;
     uint64_t key;
+    uint64_t ord;            /* its place in r->keys (for_each's index) */
     lsio_completion c;       /* the object, or (sparse) the blocks needed */
     lsio_completion h;       /* sparse: the header, to check the hint */
     atomic_int parts;        /* completions still to come */
@@ -185,7 +186,7 @@ static int whole_in_place(const rd *r, const zarr_walk *w, int64_t src_off)
 }
 
 /* for_each: hand the unit's selected elements, packed, to fn. */
-static int emit(rd *r, const uint64_t *uc, const unsigned char *src)
+static int emit(rd *r, uint64_t ord, const uint64_t *uc, const unsigned char *src)
 {
     const zarr_meta *m = r->m;
     size_t item = m->itemsize;
@@ -194,12 +195,12 @@ static int emit(rd *r, const uint64_t *uc, const unsigned char *src)
     if (!zarr_place_packed(m, &r->sels[0], uc, &w, &off))
         return 0;
     if (src && off == 0 && w.total == r->unit_elems && zarr_walk_contiguous(&w))
-        return r->fn(r->fctx, src, w.total);
+        return r->fn(r->fctx, ord, src, w.total);
     unsigned char *buf = scratch_get(1, w.total * item);
     if (!buf)
         return -ENOMEM;
     zarr_walk_copy(&w, buf, src ? src + off : NULL, r->fill);
-    return r->fn(r->fctx, buf, w.total);
+    return r->fn(r->fctx, ord, buf, w.total);
 }
 
 /* The bytes [*lo, *hi) of the decoded unit at uc that the request reads
@@ -505,7 +506,7 @@ static int unit_work(rd_unit *u)
     }
 place:
     if (r->fn) {
-        int rc = emit(r, uc, src);
+        int rc = emit(r, u->ord, uc, src);
         if (rc < 0)
             fail(r, rc, "array %s: the block function failed: %s", a->url, lsio_strerror(rc));
         return 0;
@@ -843,6 +844,7 @@ static int submit_obj(rd *r, size_t i, size_t j)
     for (size_t k = i; k < j; k++) {
         o->units[k - i].obj = o;
         o->units[k - i].key = r->keys[k];
+        o->units[k - i].ord = k;
         memset(&o->units[k - i].c, 0, sizeof o->units[k - i].c);
         atomic_store(&o->units[k - i].parts, 1);
         o->units[k - i].sparse = 0;

@@ -120,9 +120,12 @@ typedef struct fe {
     int64_t sum;
     uint64_t n;
     pthread_mutex_t mu;
+    unsigned seen[64];   /* calls per index */
+    int64_t chunk_sum[64]; /* what each index held */
+    uint64_t max_index;
 } fe;
 
-static int fe_block(void *ctx, const void *elems, uint64_t n)
+static int fe_block(void *ctx, uint64_t index, const void *elems, uint64_t n)
 {
     fe *f = ctx;
     const int32_t *v = elems;
@@ -132,13 +135,18 @@ static int fe_block(void *ctx, const void *elems, uint64_t n)
     pthread_mutex_lock(&f->mu);
     f->sum += s;
     f->n += n;
+    if (index < 64) {
+        f->seen[index]++;
+        f->chunk_sum[index] = s;
+    }
+    f->max_index = index > f->max_index ? index : f->max_index;
     pthread_mutex_unlock(&f->mu);
     return 0;
 }
 
-static int fe_stop(void *ctx, const void *elems, uint64_t n)
+static int fe_stop(void *ctx, uint64_t index, const void *elems, uint64_t n)
 {
-    (void)ctx, (void)elems, (void)n;
+    (void)ctx, (void)index, (void)elems, (void)n;
     return -ECANCELED;
 }
 
@@ -202,9 +210,11 @@ int main(void)
         CHECK_EQ(o2[3], ref[3][4]);
         CHECK_EQ(o0[11], ref[2][3]);
 
-        /* for_each: every selected element once. */
-        fe f = {.sum = 0};
+        /* for_each: every selected element once; every chunk once, under
+         * an index 0 .. chunks - 1 that names the same chunk each time */
+        fe f = {.sum = 0}, g = {.sum = 0};
         pthread_mutex_init(&f.mu, NULL);
+        pthread_mutex_init(&g.mu, NULL);
         CHECK_OK(lsio_selection_parse("::-2, 1:", 2, shape, &s));
         CHECK_OK(lsio_zarr_for_each(a, &s, fe_block, &f, NULL, NULL));
         int64_t want = 0;
@@ -213,6 +223,13 @@ int main(void)
                 want += expect_at(y, x);
         CHECK_EQ(f.sum, want);
         CHECK_EQ(f.n, lsio_selection_count(&s));
+        CHECK(f.max_index > 0 && f.max_index < 64);
+        for (uint64_t i = 0; i <= f.max_index; i++)
+            CHECK_EQ(f.seen[i], 1);
+        CHECK_OK(lsio_zarr_for_each(a, &s, fe_block, &g, NULL, NULL));
+        CHECK_EQ(g.max_index, f.max_index);
+        for (uint64_t i = 0; i <= f.max_index; i++)
+            CHECK_EQ(g.chunk_sum[i], f.chunk_sum[i]);
         zt_expect(lsio_zarr_for_each(a, NULL, fe_stop, NULL, NULL, NULL), -ECANCELED, NULL);
 
         /* Wrong output size, wrong dimensions. */

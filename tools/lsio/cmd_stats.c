@@ -6,8 +6,12 @@
  *
  * lsio_zarr_for_each hands the selected elements of each chunk to a
  * callback on the pool threads; the callback reduces them with a loop
- * specialised per data type (no per-element indirection) and merges its
- * partial result into the total under a lock, once per chunk.
+ * specialised per data type (no per-element indirection). The chunks'
+ * partial results are merged into the total in the chunks' own order
+ * (for_each's index), not in the order they finish: a chunk that finishes
+ * early waits in a small heap until those before it are merged, so the
+ * same array gives the same digits every run. The heap holds only the
+ * chunks finished out of turn (bounded by the reads in flight).
  *
  * Numerics (as numpy's nan-functions, in double): inside a chunk the values
  * are taken in blocks of SUB elements; each block gets its mean and sum of
@@ -484,14 +488,82 @@ typedef enum tkind {
     T_F2, T_F4, T_F8, T_I1, T_I2, T_I4, T_I8, T_U1, T_U2, T_U4, T_U8
 } tkind;
 
+/* A chunk's partial result waiting for its turn. */
+typedef struct pending {
+    uint64_t index;
+    part p;
+} pending;
+
 typedef struct stats_run {
     tkind t;
     size_t item;
     pthread_mutex_t mu;
-    part total; /* under mu */
+    part total;      /* under mu: chunks 0 .. next - 1 merged, in order */
+    uint64_t next;   /* under mu */
+    pending *heap;   /* under mu: a min-heap on index */
+    size_t nheap, capheap;
+    int oom;         /* under mu: the heap could not grow */
     double t0;
     int progress;
 } stats_run;
+
+static void heap_push(stats_run *r, const pending *x)
+{
+    size_t i = r->nheap++;
+    while (i > 0 && r->heap[(i - 1) / 2].index > x->index) {
+        r->heap[i] = r->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    r->heap[i] = *x;
+}
+
+static pending heap_pop(stats_run *r)
+{
+    pending top = r->heap[0], last = r->heap[--r->nheap];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= r->nheap)
+            break;
+        if (c + 1 < r->nheap && r->heap[c + 1].index < r->heap[c].index)
+            c++;
+        if (r->heap[c].index >= last.index)
+            break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    if (r->nheap)
+        r->heap[i] = last;
+    return top;
+}
+
+/* Under mu: chunk `index`'s result, merged now if it is next, else kept. */
+static int take(stats_run *r, uint64_t index, const part *p)
+{
+    if (index == r->next) {
+        part_merge(&r->total, p);
+        r->next++;
+    } else {
+        if (r->nheap == r->capheap) {
+            size_t cap = r->capheap ? 2 * r->capheap : 64;
+            pending *h = realloc(r->heap, cap * sizeof *h);
+            if (!h) {
+                r->oom = 1;
+                return -ENOMEM;
+            }
+            r->heap = h;
+            r->capheap = cap;
+        }
+        pending x = {.index = index, .p = *p};
+        heap_push(r, &x);
+    }
+    while (r->nheap && r->heap[0].index == r->next) {
+        pending x = heap_pop(r);
+        part_merge(&r->total, &x.p);
+        r->next++;
+    }
+    return 0;
+}
 
 /* Reduce n elements at p (aligned for their type) into acc. */
 static void reduce(tkind t, const void *p, size_t n, part *acc)
@@ -512,7 +584,7 @@ static void reduce(tkind t, const void *p, size_t n, part *acc)
 }
 
 /* The for_each callback: one chunk's selected elements, on a pool thread. */
-static int on_block(void *ctx, const void *elems, uint64_t n)
+static int on_block(void *ctx, uint64_t index, const void *elems, uint64_t n)
 {
     stats_run *r = ctx;
     part p;
@@ -528,9 +600,9 @@ static int on_block(void *ctx, const void *elems, uint64_t n)
         }
     }
     pthread_mutex_lock(&r->mu);
-    part_merge(&r->total, &p);
+    int rc = take(r, index, &p);
     pthread_mutex_unlock(&r->mu);
-    return 0;
+    return rc;
 }
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
@@ -663,6 +735,10 @@ int cmd_stats(int argc, char **argv)
         rc = cli_fail("stats", err, url);
         goto done;
     }
+    while (r.nheap) { /* chunks the read never handed over leave gaps */
+        pending x = heap_pop(&r);
+        part_merge(&r.total, &x.p);
+    }
     const part *p = &r.total;
     uint64_t bytes = lsio_selection_count(&sel) * r.item;
     double mean = p->n ? p->mean : NAN, sd = p->n ? sqrt(p->m2 / (double)p->n) : NAN;
@@ -697,6 +773,7 @@ done:
     if (a)
         lsio_zarr_close(a);
     pthread_mutex_destroy(&r.mu);
+    free(r.heap);
     cli_zarr_end(&com);
     return rc;
 }
