@@ -187,8 +187,9 @@ static PyMethodDef mod_methods[] = {
      "buffer_cache(limit=None) -> dict\n\n"
      "The memory of large results (4 MiB and more) dropped by the program is\n"
      "kept for the next results of about its size (no page faults, no zeroing),\n"
-     "up to limit bytes, after madvise(MADV_FREE) so that the kernel can take it\n"
-     "back under memory pressure. limit (bytes; 0 turns the cache off) sets the\n"
+     "up to limit bytes. All but the newest kept one are madvise(MADV_FREE)d, so\n"
+     "that the kernel can take them back under memory pressure; the newest is\n"
+     "left as it is, for a loop that takes it straight back. limit (bytes; 0 turns the cache off) sets the\n"
      "bound; the default is $LSIO_BUFFER_CACHE, else an eighth of the physical\n"
      "memory, at most 4 GiB. Returns limit, cached_bytes, cached (mappings kept),\n"
      "hits and misses."},
