@@ -76,9 +76,9 @@ FUZZ_OBJS   := $(patsubst %.c,$(B)/fuzzobj/%.o,$(LIB_SRCS))
 $(B)/fuzzobj/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
-$(B)/fuzz/%: fuzz/%.c $(FUZZ_OBJS)
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_OBJS) $(wildcard tests/common/*.h)
 	@mkdir -p $(B)/fuzz
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+	clang $(FUZZ_CFLAGS) -Itests/common -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
 fuzz: $(FUZZ_BINS)
 
 # Python extension, built in place (python/lsio/_lsio*.so).

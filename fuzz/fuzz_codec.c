@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lsio_codecs.h"
+#include "sink_collect.h"
 
 typedef struct cfg {
     const char *dtype;
@@ -58,28 +59,6 @@ static size_t ncodecs(const cfg *c)
     while (n < 3 && c->names[n])
         n++;
     return n;
-}
-
-/* A sink that lays the pieces out whole, checking that they come in
- * order, each element once. */
-typedef struct collect {
-    uint8_t *buf;
-    size_t n, es, next;
-    int bad;
-} collect;
-static void collect_put(void *ctx, size_t e0, size_t n, const unsigned char *const *planes,
-                        size_t np)
-{
-    collect *c = ctx;
-    if (e0 != c->next || n > c->n - e0 || (np != 1 && np != c->es)) {
-        c->bad = 1;
-        return;
-    }
-    if (np == 1)
-        memcpy(c->buf + e0 * c->es, planes[0], n * c->es);
-    else
-        lsio_unshuffle(c->buf + e0 * c->es, planes, n, c->es, 0);
-    c->next = e0 + n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -176,8 +155,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * succeed, with the same bytes, every element handed over once,
          * in order; "unsupported" before any piece */
         if (lsio_chain_can_decode_sink(ch) && len) {
-            collect co = {.buf = malloc(len), .n = len / spec.dtype.size, .es = spec.dtype.size};
-            lsio_chunk_sink sink = {.esize = co.es, .put = collect_put, .ctx = &co};
+            sink_collect co = {.buf = malloc(len), .n = len / spec.dtype.size,
+                               .es = spec.dtype.size};
+            lsio_chunk_sink sink = {.esize = co.es, .put = sink_collect_put, .ctx = &co};
             int rs = lsio_chain_decode_sink(ch, src, size, &sink);
             uint8_t *whole = malloc(len);
             if (co.bad || (rs == -LSIO_EUNSUPPORTED && co.next) ||

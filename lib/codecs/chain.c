@@ -271,6 +271,15 @@ int lsio_chain_decode(const lsio_chain *ch, const void *src, size_t srclen, void
 
 int lsio_chain_can_decode_range(const lsio_chain *ch) { return ch->range_at >= 0; }
 
+/* The encoded bytes the range stage (a blosc compressor) sees: the stages
+ * after it in encoding order are views (checksums) that check and trim. */
+static int range_stage_input(const lsio_chain *ch, const void *src, size_t srclen,
+                             const stage **s, const uint8_t **res, size_t *reslen)
+{
+    *s = &ch->st[ch->range_at];
+    return run_decode(ch, (size_t)ch->range_at + 1, src, srclen, NULL, 0, res, reslen);
+}
+
 int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen, size_t off,
                             size_t len, void *dst)
 {
@@ -279,14 +288,12 @@ int lsio_chain_decode_range(const lsio_chain *ch, const void *src, size_t srclen
     if (off > ch->decoded_size || len > ch->decoded_size - off)
         return lsio_error(-EINVAL, "codec chain: bytes %zu..%zu of a %zu-byte chunk", off,
                           off + len, ch->decoded_size);
-    /* the stages after it in encoding order are views: they check and trim */
+    const stage *s;
     const uint8_t *res;
     size_t reslen;
-    int rc = run_decode(ch, (size_t)ch->range_at + 1, src, srclen, NULL, 0, &res, &reslen);
-    if (rc < 0)
-        return rc;
-    const stage *s = &ch->st[ch->range_at];
-    return s->c->ops->decode_range(s->c, &s->in, res, reslen, s->dec_size, off, len, dst);
+    int rc = range_stage_input(ch, src, srclen, &s, &res, &reslen);
+    return rc < 0 ? rc
+                  : s->c->ops->decode_range(s->c, &s->in, res, reslen, s->dec_size, off, len, dst);
 }
 
 int lsio_chain_can_decode_sink(const lsio_chain *ch)
@@ -299,14 +306,11 @@ int lsio_chain_decode_sink(const lsio_chain *ch, const void *src, size_t srclen,
 {
     if (!lsio_chain_can_decode_sink(ch) || !sink || !sink->esize)
         return -LSIO_EUNSUPPORTED;
-    /* as for a range: the stages after it in encoding order are views */
+    const stage *s;
     const uint8_t *res;
     size_t reslen;
-    int rc = run_decode(ch, (size_t)ch->range_at + 1, src, srclen, NULL, 0, &res, &reslen);
-    if (rc < 0)
-        return rc;
-    const stage *s = &ch->st[ch->range_at];
-    return s->c->ops->decode_sink(s->c, res, reslen, s->dec_size, sink);
+    int rc = range_stage_input(ch, src, srclen, &s, &res, &reslen);
+    return rc < 0 ? rc : s->c->ops->decode_sink(s->c, res, reslen, s->dec_size, sink);
 }
 
 int lsio_chain_encoded_span(const lsio_chain *ch, const void *head, size_t headlen, size_t off,

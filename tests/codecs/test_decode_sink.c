@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "codec_test.h"
+#include "sink_collect.h"
 
 /* ------------------------------------------------------------ unshuffle */
 
@@ -50,28 +51,8 @@ static void unshuffle_kernels(void)
 
 /* ------------------------------------------------------------- the sink */
 
-typedef struct collect {
-    uint8_t *buf;
-    size_t n, es, next, pieces, shuffled;
-    int bad;
-} collect;
-
-static void collect_put(void *ctx, size_t e0, size_t n, const unsigned char *const *planes,
-                        size_t np)
-{
-    collect *c = ctx;
-    if (e0 != c->next || n > c->n - e0 || (np != 1 && np != c->es)) {
-        c->bad = 1;
-        return;
-    }
-    if (np == 1)
-        memcpy(c->buf + e0 * c->es, planes[0], n * c->es);
-    else
-        lsio_unshuffle(c->buf + e0 * c->es, planes, n, c->es, 0);
-    c->next = e0 + n;
-    c->pieces++;
-    c->shuffled += np > 1;
-}
+typedef sink_collect collect;
+#define collect_put sink_collect_put
 
 /* Decode enc into a sink: its result, with the pieces checked against the
  * ordinary decode when it succeeds. */
