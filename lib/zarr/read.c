@@ -374,6 +374,25 @@ static int scatter_unit(rd *r, const rd_unit *u, const uint64_t *uc)
     return zarr_scatter_end(&sc) && rc == 0;
 }
 
+/* The whole chunk into scratch through the same path (for a block
+ * function, or a placement scatter_unit does not take): blocks unshuffled
+ * straight into buf, raw streams used where they lie, where libblosc
+ * would copy them into its own block first. 1 when done; 0 (the caller
+ * decodes it the ordinary way) otherwise. */
+static int sink_whole(rd *r, const rd_unit *u, unsigned char *buf)
+{
+    zarr_walk w;
+    zarr_scatter sc;
+    uint64_t n = r->unit_elems;
+    int64_t item = (int64_t)r->m->itemsize;
+    zarr_walk_init(&w, 1, &n, &item, &item, r->m->itemsize);
+    if (!zarr_scatter_init(&sc, &w, buf, 0))
+        return 0;
+    lsio_chunk_sink sink = {.esize = r->m->itemsize, .put = zarr_scatter_put, .ctx = &sc};
+    int rc = lsio_chain_decode_sink(r->m->chain, u->c.data, u->c.len, &sink);
+    return zarr_scatter_end(&sc) && rc == 0;
+}
+
 /* Decode (or fill) one unit and place it. Returns 1 when the unit was
  * handed back to the IO layer (it is not finished). */
 static int unit_work(rd_unit *u)
@@ -493,6 +512,9 @@ static int unit_work(rd_unit *u)
             rc = lsio_chain_decode_range(m->chain, u->c.data, u->c.len, lo, hi - lo, buf + lo);
             if (rc == 0)
                 mask_fill(r, buf + lo, hi - lo);
+        } else if (r->scatter && sink_whole(r, u, buf)) {
+            rc = 0;
+            mask_fill(r, buf, r->unit_bytes);
         }
         if (rc == -LSIO_EUNSUPPORTED && (rc = lsio_chain_decode(m->chain, u->c.data, u->c.len,
                                                                 buf, r->unit_bytes)) == 0)
