@@ -77,8 +77,28 @@ TABLE = [
 ]
 
 
+# Blosc chunks of many blocks (configuration 0, <f4 lz4 + shuffle, and 20,
+# lz4hc) with noisy low bytes, so that some streams are stored raw: the
+# block walk of the sink decode (lsio_chain_decode_sink) past the first
+# block, a leftover block, and raw and packed streams side by side.
+BLOCKS = [(0, 5, 1024), (0, 4, 1000), (20, 5, 2048)]
+
+
+def noisy(n, seed):
+    a = values("<f4", n, seed)
+    rng = np.random.default_rng(seed)
+    b = a.view("u1").reshape(-1, 4)
+    b[:, 0] = rng.integers(0, 256, len(b), dtype=np.uint8)
+    return a
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    for i, j, bs in BLOCKS:
+        c = numcodecs.Blosc("lz4" if i == 0 else "lz4hc", 5, 1, blocksize=bs)
+        data = enc([c], noisy(COUNTS[j], bs))
+        with open(os.path.join(OUT, f"c{i:02d}_n{COUNTS[j]}_blocks{bs}"), "wb") as fh:
+            fh.write(bytes([i, j]) + data)
     for i, (dtype, f) in enumerate(TABLE):
         for j, n in enumerate(COUNTS):
             if n > 1000 and i % 3:
