@@ -77,11 +77,13 @@ TABLE = [
 ]
 
 
-# Blosc chunks of many blocks (configuration 0, <f4 lz4 + shuffle, and 20,
-# lz4hc) with noisy low bytes, so that some streams are stored raw: the
-# block walk of the sink decode (lsio_chain_decode_sink) past the first
-# block, a leftover block, and raw and packed streams side by side.
-BLOCKS = [(0, 5, 1024), (0, 4, 1000), (20, 5, 2048)]
+# Blosc chunks for the block walk of the sink decode
+# (lsio_chain_decode_sink), with noisy low bytes so that some streams are
+# stored raw: zstd in many blocks (blosc keeps a forced block size for
+# zstd; it makes lz4 blocks 64 KiB or more, larger than these chunks), one
+# with a leftover block; lz4hc in split streams, raw and packed side by
+# side. Configuration 0's blosc decodes any inner compressor.
+BLOCKS = [(0, 5, "zstd", 1024), (0, 4, "zstd", 768), (20, 5, "lz4hc", 0)]
 
 
 def noisy(n, seed):
@@ -94,10 +96,10 @@ def noisy(n, seed):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for i, j, bs in BLOCKS:
-        c = numcodecs.Blosc("lz4" if i == 0 else "lz4hc", 5, 1, blocksize=bs)
+    for i, j, cname, bs in BLOCKS:
+        c = numcodecs.Blosc(cname, 5, 1, blocksize=bs)
         data = enc([c], noisy(COUNTS[j], bs))
-        with open(os.path.join(OUT, f"c{i:02d}_n{COUNTS[j]}_blocks{bs}"), "wb") as fh:
+        with open(os.path.join(OUT, f"c{i:02d}_n{COUNTS[j]}_{cname}_blocks{bs}"), "wb") as fh:
             fh.write(bytes([i, j]) + data)
     for i, (dtype, f) in enumerate(TABLE):
         for j, n in enumerate(COUNTS):
