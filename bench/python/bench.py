@@ -23,7 +23,7 @@ xarray datasets opened with cache=False so that every run reads):
                  crops read by zarr-python in the loop. Target: batches
                  delivered faster than a 10 ms step consumes them (>= 100/s).
 
-  bench/python/bench.py [--quick] [--repeat N] [--crops N] [--batches N]
+  bench/python/bench.py [--quick] [--repeat N] [--idle S] [--crops N] [--batches N]
                         [--batch-size N] [--threads N] [--json FILE]
 
 Speed-up targets (issue 6): >= 3x on full reads, >= 5x on random crops.
@@ -93,10 +93,15 @@ def ensure_data(quick):
     return geom, src, dsdir
 
 
+IDLE = 0.0  # --idle: seconds to sleep before each timed run
+
+
 def timed(fn, repeat):
     fn()  # warm-up (page cache, imports, thread pools)
     times = []
     for _ in range(repeat):
+        if IDLE:
+            time.sleep(IDLE)
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -118,8 +123,13 @@ def main():
     ap.add_argument("--batches", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=None, help="lsio decode threads")
+    ap.add_argument("--idle", type=float, default=0,
+                    help="seconds to sleep before each timed run (fresh memory after a "
+                         "pause costs more on guests that hand freed memory back)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    global IDLE
+    IDLE = args.idle
     repeat = args.repeat or (5 if args.quick else 3)
     nbatches = args.batches or (20 if args.quick else 50)
 
@@ -227,7 +237,8 @@ def main():
         f"{'met' if lsio_rate >= 1 / step else 'NOT met'}")
 
     print(f"\nbench/python: float32 {shape}, chunks {z.chunks}, blosc lz4"
-          f"{' (--quick: small array, figures are noise)' if args.quick else ''}")
+          f"{' (--quick: small array, figures are noise)' if args.quick else ''}"
+          f"{f'; {args.idle:g} s idle before each timed run' if args.idle else ''}")
     print(f"{'workload':<30} {'peer':<12} {'peer s':>9} {'lsio s':>9} {'speed-up':>9} "
           f"{'target':>7}")
     for r in res:
@@ -245,8 +256,8 @@ def main():
           f"step lsio stalls {r['lsio_stall_per_batch_s'] * 1e3:.1f} ms/batch")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(shape=shape, chunks=z.chunks, quick=args.quick, results=res), f,
-                      indent=1)
+            json.dump(dict(shape=shape, chunks=z.chunks, quick=args.quick, idle=args.idle,
+                           results=res), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -52,8 +52,9 @@ def test_bench_zarr_quick(repo, lsio_bin, work_dir):
 
 
 def test_bench_python_quick(repo, work_dir):
-    d, _ = run_bench(repo, None, [repo / "bench" / "python" / "bench.py", "--quick"],
-                     work_dir / "python.json")
+    d, text = run_bench(repo, None, [repo / "bench" / "python" / "bench.py", "--quick",
+                                     "--idle", "0.01"], work_dir / "python.json")
+    assert d["idle"] == 0.01 and "0.01 s idle before each timed run" in text
     rows = {r["workload"]: r for r in d["results"]}
     assert "full read" in rows and "1000 crops (4, 64, 64)" in rows, sorted(rows)
     for r in d["results"]:
@@ -65,8 +66,9 @@ def test_bench_python_quick(repo, work_dir):
 
 
 def test_bench_remote_quick(repo, lsio_bin, work_dir):
-    d, _ = run_bench(repo, lsio_bin, [repo / "bench" / "remote", "--quick", "--repeat", "1"],
-                     work_dir / "remote.json")
+    d, text = run_bench(repo, lsio_bin, [repo / "bench" / "remote", "--quick", "--repeat", "1",
+                                         "--idle", "0.02"], work_dir / "remote.json")
+    assert d["idle"] == 0.02 and "0.02 s idle before each timed run" in text
     rows = {r["server"]: r for r in d["results"]}
     assert set(rows) == {"http", "s3"}, sorted(rows)
     for r in rows.values():
