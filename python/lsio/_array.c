@@ -98,29 +98,26 @@ static int check_open(LsioArray *s)
     return 0;
 }
 
+static int open_array(void **h, const char *url, const lsio_zarr_opts *o)
+{
+    lsio_zarr_array *a = NULL;
+    int rc = lsio_zarr_open(&a, url, o);
+    *h = a;
+    return rc;
+}
+
+static void close_array(void *h) { lsio_zarr_close(h); }
+
 /* In a forked child: reopen by URL over a new backend of this process. */
 static int reopen_after_fork(LsioArray *s)
 {
-    LsioBackend *nb = lsio_py_backend_after_fork(s->backend, s->url);
-    if (!nb)
-        return PyErr_Occurred() ? -1 : 0;
-    const char *u = PyUnicode_AsUTF8(s->url);
-    lsio_zarr_opts o;
-    lsio_py_backend_opts(nb, &o);
-    lsio_zarr_array *na = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = lsio_zarr_open(&na, u, &o);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) {
-        Py_DECREF(nb);
-        lsio_py_raise(rc, u);
+    void *h = s->a;
+    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, open_array, close_array) < 0)
         return -1;
+    if (h != s->a) {
+        s->a = h;
+        s->info = lsio_zarr_get_info(s->a);
     }
-    lsio_zarr_close(s->a); /* memory only: the io belongs to the old backend */
-    s->a = na;
-    s->info = lsio_zarr_get_info(na);
-    Py_SETREF(s->backend, nb);
     return 0;
 }
 

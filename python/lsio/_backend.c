@@ -128,6 +128,31 @@ LsioBackend *lsio_py_backend_after_fork(const LsioBackend *b, PyObject *url)
     return lsio_py_backend_open(url, b->kwargs);
 }
 
+int lsio_py_reopen_after_fork(LsioBackend **backend, PyObject *url, void **handle,
+                              lsio_py_open_fn open_fn, lsio_py_close_fn close_fn)
+{
+    LsioBackend *nb = lsio_py_backend_after_fork(*backend, url);
+    if (!nb)
+        return PyErr_Occurred() ? -1 : 0;
+    const char *u = PyUnicode_AsUTF8(url);
+    lsio_zarr_opts o;
+    lsio_py_backend_opts(nb, &o);
+    void *h = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = open_fn(&h, u, &o);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        Py_DECREF(nb);
+        lsio_py_raise(rc, u);
+        return -1;
+    }
+    close_fn(*handle); /* memory only: the io belongs to the old backend */
+    *handle = h;
+    Py_SETREF(*backend, nb);
+    return 0;
+}
+
 static void backend_dealloc(LsioBackend *b)
 {
     /* every Array and Group using io holds a reference: none is left. In a

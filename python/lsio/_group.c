@@ -106,27 +106,22 @@ static PyObject *group_close(LsioGroup *s, PyObject *unused)
 
 /* In a forked child: reopen the group over a new backend of this process
  * (members and attributes stay as read). */
+static int open_group(void **h, const char *url, const lsio_zarr_opts *o)
+{
+    lsio_zarr_group *g = NULL;
+    int rc = lsio_zarr_group_open(&g, url, o);
+    *h = g;
+    return rc;
+}
+
+static void close_group(void *h) { lsio_zarr_group_close(h); }
+
 static int reopen_after_fork(LsioGroup *s)
 {
-    LsioBackend *nb = lsio_py_backend_after_fork(s->backend, s->url);
-    if (!nb)
-        return PyErr_Occurred() ? -1 : 0;
-    const char *u = PyUnicode_AsUTF8(s->url);
-    lsio_zarr_opts o;
-    lsio_py_backend_opts(nb, &o);
-    lsio_zarr_group *ng = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = lsio_zarr_group_open(&ng, u, &o);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) {
-        Py_DECREF(nb);
-        lsio_py_raise(rc, u);
+    void *h = s->g;
+    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, open_group, close_group) < 0)
         return -1;
-    }
-    lsio_zarr_group_close(s->g); /* memory only: the io belongs to the old backend */
-    s->g = ng;
-    Py_SETREF(s->backend, nb);
+    s->g = h;
     return 0;
 }
 

@@ -103,6 +103,15 @@ LsioBackend *lsio_py_backend_open(PyObject *url, PyObject *kwargs);
 LsioBackend *lsio_py_backend_after_fork(const LsioBackend *b, PyObject *url);
 /* lsio_zarr_opts that share b's io and pool. */
 void lsio_py_backend_opts(const LsioBackend *b, lsio_zarr_opts *o);
+/* In a forked child: reopen *handle (an array or a group, by url) over a
+ * new backend of this process, closing the old handle's memory (its io
+ * belongs to the parent's backend) and replacing *backend. 0 when done or
+ * when the backend is this process's own (nothing to do); -1 with an
+ * exception. */
+typedef int (*lsio_py_open_fn)(void **handle, const char *url, const lsio_zarr_opts *o);
+typedef void (*lsio_py_close_fn)(void *handle);
+int lsio_py_reopen_after_fork(LsioBackend **backend, PyObject *url, void **handle,
+                              lsio_py_open_fn open_fn, lsio_py_close_fn close_fn);
 
 /* Wrap an open lsio_zarr_array (taken over, closed on failure) into an
  * Array holding backend. */
