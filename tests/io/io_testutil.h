@@ -90,7 +90,56 @@ static inline int tu_count_dir(const char *dir)
 }
 
 static inline int tu_fds(void) { return tu_count_dir("/proc/self/fd"); }
-static inline int tu_threads(void) { return tu_count_dir("/proc/self/task"); }
+/* The process's live threads. Not counted: threads that have exited but
+ * are not reaped yet (state Z or X: pthread_join returns before the kernel
+ * lets go of the task, so a thread of an io closed just before may still
+ * be listed when a test takes its baseline, and gone at its end), and
+ * io_uring's kernel workers (iou-wrk-N, iou-sqp-N), which the kernel starts
+ * and reaps on its own schedule. */
+static inline int tu_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], stat[512] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* gone meanwhile */
+        size_t len = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[len] = 0;
+        const char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+        if (!open || !close || close < open)
+            continue;
+        char state = close[1] == ' ' ? close[2] : 0;
+        if (state == 'Z' || state == 'X' || !strncmp(open + 1, "iou-", 4))
+            continue;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A test's baseline: the fewest threads seen over 50 ms. A thread of an
+ * io closed just before can still be listed (pthread_join returns while
+ * the kernel is still tearing the task down, before it shows as exited);
+ * counted in the baseline, it would make the end count look one short. */
+static inline int tu_threads_baseline(void)
+{
+    int n = tu_threads();
+    for (int i = 0; i < 10; i++) {
+        usleep(5000);
+        int m = tu_threads();
+        n = m < n ? m : n;
+    }
+    return n;
+}
 
 /* Threads exit asynchronously after join on some kernels' accounting:
  * wait briefly for the count to settle. */

@@ -18,7 +18,7 @@ static lsio_io *open_io(const char *which, unsigned workers, size_t pool)
 
 static void close_in_flight(const char *which)
 {
-    int fds = tu_fds(), threads = tu_threads();
+    int fds = tu_fds(), threads = tu_threads_baseline();
     int cancelled = 0, ok = 0;
     for (int round = 0; round < 10; round++) {
         lsio_io *io = open_io(which, 1 + (unsigned)round % 4, 32u << 20);

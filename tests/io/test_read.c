@@ -123,7 +123,7 @@ int main(void)
         sizes[f] = f % 50 == 0 ? 0 : tu_rand(&seed) % (f % 7 == 0 ? (3u << 20) : 200000);
         paths[f] = tu_make_file(dir, name, sizes[f], (uint64_t)f);
     }
-    int fds = tu_fds(), threads = tu_threads();
+    int fds = tu_fds(), threads = tu_threads_baseline();
     run("posix", dir, paths, sizes);
     run("auto", dir, paths, sizes);
     tu_interrupts(50);

@@ -307,7 +307,7 @@ int main(int argc, char **argv)
         sizes[f] = k == 0 ? 0 : k < 6 ? tu_rand(&s) % 65536 : tu_rand(&s) % (3u << 20);
         paths[f] = tu_make_file(dir, name, sizes[f], tu_rand(&s));
     }
-    int fds = tu_fds(), threads = tu_threads();
+    int fds = tu_fds(), threads = tu_threads_baseline();
     uint64_t t0 = lsio_now_ns();
     while ((double)(lsio_now_ns() - t0) / 1e9 < run.seconds)
         round_once(&run, &s);

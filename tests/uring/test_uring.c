@@ -176,7 +176,7 @@ static void test_close_busy(const char *dir)
 int main(void)
 {
     ut_require_uring();
-    int fds0 = tu_fds(), th0 = tu_threads();
+    int fds0 = tu_fds(), th0 = tu_threads_baseline();
     const char *dir = test_tmpdir("uring");
     char *d = strdup(dir);
     make_files(d, 1234);

@@ -51,7 +51,7 @@ static void deny(int nr, const unsigned *ops, int nops, int err)
 static void refused(const char *path, int err)
 {
     deny(__NR_io_uring_setup, NULL, 0, err);
-    int fds0 = tu_fds(), th0 = tu_threads();
+    int fds0 = tu_fds(), th0 = tu_threads_baseline();
     lsio_io_opts o = LSIO_IO_OPTS_DEFAULT;
     o.backend = LSIO_BACKEND_URING;
     o.workers = 3;
