@@ -98,21 +98,13 @@ static int check_open(LsioArray *s)
     return 0;
 }
 
-static int open_array(void **h, const char *url, const lsio_zarr_opts *o)
-{
-    lsio_zarr_array *a = NULL;
-    int rc = lsio_zarr_open(&a, url, o);
-    *h = a;
-    return rc;
-}
-
 static void close_array(void *h) { lsio_zarr_close(h); }
 
 /* In a forked child: reopen by URL over a new backend of this process. */
 static int reopen_after_fork(LsioArray *s)
 {
     void *h = s->a;
-    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, open_array, close_array) < 0)
+    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, lsio_py_open_array, close_array) < 0)
         return -1;
     if (h != s->a) {
         s->a = h;

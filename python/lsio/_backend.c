@@ -128,23 +128,46 @@ LsioBackend *lsio_py_backend_after_fork(const LsioBackend *b, PyObject *url)
     return lsio_py_backend_open(url, b->kwargs);
 }
 
+int lsio_py_open_array(void **handle, const char *url, const lsio_zarr_opts *o)
+{
+    lsio_zarr_array *a = NULL;
+    int rc = lsio_zarr_open(&a, url, o);
+    *handle = a;
+    return rc;
+}
+
+int lsio_py_open_group(void **handle, const char *url, const lsio_zarr_opts *o)
+{
+    lsio_zarr_group *g = NULL;
+    int rc = lsio_zarr_group_open(&g, url, o);
+    *handle = g;
+    return rc;
+}
+
+int lsio_py_open_over(LsioBackend *b, const char *url, lsio_py_open_fn open_fn, void **handle)
+{
+    lsio_zarr_opts o;
+    lsio_py_backend_opts(b, &o);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = open_fn(handle, url, &o);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        lsio_py_raise(rc, url);
+        return -1;
+    }
+    return 0;
+}
+
 int lsio_py_reopen_after_fork(LsioBackend **backend, PyObject *url, void **handle,
                               lsio_py_open_fn open_fn, lsio_py_close_fn close_fn)
 {
     LsioBackend *nb = lsio_py_backend_after_fork(*backend, url);
     if (!nb)
         return PyErr_Occurred() ? -1 : 0;
-    const char *u = PyUnicode_AsUTF8(url);
-    lsio_zarr_opts o;
-    lsio_py_backend_opts(nb, &o);
     void *h = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = open_fn(&h, u, &o);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) {
+    if (lsio_py_open_over(nb, PyUnicode_AsUTF8(url), open_fn, &h) < 0) {
         Py_DECREF(nb);
-        lsio_py_raise(rc, u);
         return -1;
     }
     close_fn(*handle); /* memory only: the io belongs to the old backend */

@@ -17,15 +17,10 @@ PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend)
     const char *u = PyUnicode_AsUTF8(url);
     if (!u)
         return NULL;
-    lsio_zarr_opts o;
-    lsio_py_backend_opts(backend, &o);
-    lsio_zarr_group *g = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = lsio_zarr_group_open(&g, u, &o);
-    Py_END_ALLOW_THREADS
-    if (rc < 0)
-        return lsio_py_raise(rc, u);
+    void *h = NULL;
+    if (lsio_py_open_over(backend, u, lsio_py_open_group, &h) < 0)
+        return NULL;
+    lsio_zarr_group *g = h;
     LsioGroup *s = PyObject_New(LsioGroup, &LsioGroup_Type);
     if (!s) {
         lsio_zarr_group_close(g);
@@ -106,20 +101,12 @@ static PyObject *group_close(LsioGroup *s, PyObject *unused)
 
 /* In a forked child: reopen the group over a new backend of this process
  * (members and attributes stay as read). */
-static int open_group(void **h, const char *url, const lsio_zarr_opts *o)
-{
-    lsio_zarr_group *g = NULL;
-    int rc = lsio_zarr_group_open(&g, url, o);
-    *h = g;
-    return rc;
-}
-
 static void close_group(void *h) { lsio_zarr_group_close(h); }
 
 static int reopen_after_fork(LsioGroup *s)
 {
     void *h = s->g;
-    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, open_group, close_group) < 0)
+    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, lsio_py_open_group, close_group) < 0)
         return -1;
     s->g = h;
     return 0;

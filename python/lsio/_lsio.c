@@ -81,15 +81,8 @@ static PyObject *mod_open_array(PyObject *self, PyObject *args, PyObject *kwargs
     LsioBackend *b = lsio_py_backend_open(url, kwargs);
     if (!b)
         return NULL;
-    lsio_zarr_opts o;
-    lsio_py_backend_opts(b, &o);
-    lsio_zarr_array *a = NULL;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = lsio_zarr_open(&a, u, &o);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) {
-        lsio_py_raise(rc, u);
+    void *a = NULL;
+    if (lsio_py_open_over(b, u, lsio_py_open_array, &a) < 0) {
         Py_DECREF(b);
         return NULL;
     }

@@ -110,6 +110,11 @@ void lsio_py_backend_opts(const LsioBackend *b, lsio_zarr_opts *o);
  * exception. */
 typedef int (*lsio_py_open_fn)(void **handle, const char *url, const lsio_zarr_opts *o);
 typedef void (*lsio_py_close_fn)(void *handle);
+/* The two open functions (lsio_zarr_open, lsio_zarr_group_open). */
+int lsio_py_open_array(void **handle, const char *url, const lsio_zarr_opts *o);
+int lsio_py_open_group(void **handle, const char *url, const lsio_zarr_opts *o);
+/* Open url over b with the GIL released: 0, or -1 with the exception set. */
+int lsio_py_open_over(LsioBackend *b, const char *url, lsio_py_open_fn open_fn, void **handle);
 int lsio_py_reopen_after_fork(LsioBackend **backend, PyObject *url, void **handle,
                               lsio_py_open_fn open_fn, lsio_py_close_fn close_fn);
 
