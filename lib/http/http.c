@@ -315,7 +315,7 @@ static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
         }
         if (x->got + n > op->len)
             return refuse(x, "body longer than the %zu bytes asked", op->len);
-        memcpy(op->dst + x->got, d, n);
+        lsio__op_put(op, x->got, d, n);
         x->got += n;
         x->pos += n;
         return n;
@@ -326,7 +326,7 @@ static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
     uint64_t lo = x->pos, hi = x->pos + n, a = op->offset, b = op->offset + op->len;
     if (hi > a && lo < b) {
         uint64_t s = lo > a ? lo : a, e = hi < b ? hi : b;
-        memcpy(op->dst + (s - a), d + (s - lo), (size_t)(e - s));
+        lsio__op_put(op, (size_t)(s - a), d + (s - lo), (size_t)(e - s));
         x->got = (size_t)(e - a);
     }
     x->pos = hi;

@@ -163,8 +163,8 @@ static lsio_op *dispatch_locked(lsio_io *io)
         creq *q = g ? g->head : NULL;
         if (!q)
             break;
-        if (q->parts_sent == 0 && q->b->kind == LSIO_OP_READ && !q->p.dest && !q->buf &&
-            !q->fail && !q->p.open_end) {
+        if (q->parts_sent == 0 && q->b->kind == LSIO_OP_READ && !q->p.dest && !q->p.iov &&
+            !q->buf && !q->fail && !q->p.open_end) {
             int rc = lsio_bufpool_tryget(io->pool, q->p.len, &q->buf);
             if (rc == -EAGAIN) {
                 io->starved = 1;
@@ -176,8 +176,16 @@ static lsio_op *dispatch_locked(lsio_io *io)
         }
         lsio_op *op = &q->ops[q->parts_sent];
         size_t at = q->parts_sent * q->p.part_len;
-        if (q->b->kind == LSIO_OP_READ && !q->p.open_end)
+        if (q->b->kind == LSIO_OP_READ && q->p.iov) {
+            op->dst = NULL;
+            op->iov = q->p.iov;
+            op->iovcnt = q->p.iovcnt;
+            op->iov_skip = at;
+            op->iov_i = 0;
+            op->iov_at = 0;
+        } else if (q->b->kind == LSIO_OP_READ && !q->p.open_end) {
             op->dst = (q->p.dest ? q->p.dest : (unsigned char *)lsio_buf_data(q->buf)) + at;
+        }
         if (q->fail)
             op->status = q->fail;
         if (++q->parts_sent == q->p.nparts) {
@@ -226,7 +234,8 @@ static void *pump_main(void *arg)
         if (io->stopping)
             break;
         creq *q = io->groups ? io->groups->head : NULL;
-        if (!q || q->buf || q->parts_sent || q->p.dest || q->fail || q->p.open_end) {
+        if (!q || q->buf || q->parts_sent || q->p.dest || q->p.iov || q->fail ||
+            q->p.open_end) {
             io->starved = 0;
         } else {
             size_t len = q->p.len;
@@ -367,8 +376,8 @@ static void complete_read(creq *q)
                                      b->location, r->off, end,
                                      end_unsure ? "it ends at or before byte" : "size",
                                      valid_end);
-        } else if (q->p.dest) {
-            c.data = q->p.dest;
+        } else if (q->p.dest || q->p.iov) {
+            c.data = q->p.dest; /* NULL for pieces */
             c.len = r->len;
         } else if (q->p.nrng == 1 && r->req_off == 0) {
             c.buf = q->buf;
@@ -431,6 +440,62 @@ void lsio__op_done(lsio_op *op)
     if (batch_last)
         batch_free(b);
     submit_list(io, list);
+}
+
+/* Move op's cursor to the piece holding byte `pos` of the pieces (pos <
+ * the pieces' total). */
+static const struct iovec *op_seek(lsio_op *op, size_t pos)
+{
+    if (pos < op->iov_at) {
+        op->iov_i = 0;
+        op->iov_at = 0;
+    }
+    while (op->iov_i < op->iovcnt && pos >= op->iov_at + op->iov[op->iov_i].iov_len) {
+        op->iov_at += op->iov[op->iov_i].iov_len;
+        op->iov_i++;
+    }
+    return &op->iov[op->iov_i];
+}
+
+void lsio__op_put(lsio_op *op, size_t at, const void *src, size_t n)
+{
+    if (!op->iov) {
+        memcpy(op->dst + at, src, n);
+        return;
+    }
+    const unsigned char *s = src;
+    size_t pos = op->iov_skip + at;
+    while (n) {
+        const struct iovec *v = op_seek(op, pos);
+        size_t in = pos - op->iov_at, k = v->iov_len - in;
+        if (k > n)
+            k = n;
+        memcpy((unsigned char *)v->iov_base + in, s, k);
+        s += k;
+        pos += k;
+        n -= k;
+    }
+}
+
+size_t lsio__op_iov(lsio_op *op, size_t at, size_t n, struct iovec *out, size_t max)
+{
+    if (!max || !n)
+        return 0;
+    if (!op->iov) {
+        out[0] = (struct iovec){.iov_base = op->dst + at, .iov_len = n};
+        return 1;
+    }
+    size_t pos = op->iov_skip + at, c = 0;
+    while (n && c < max) {
+        const struct iovec *v = op_seek(op, pos);
+        size_t in = pos - op->iov_at, k = v->iov_len - in;
+        if (k > n)
+            k = n;
+        out[c++] = (struct iovec){.iov_base = (unsigned char *)v->iov_base + in, .iov_len = k};
+        pos += k;
+        n -= k;
+    }
+    return c;
 }
 
 /* -------------------------------------------------------------- open/close */
@@ -760,7 +825,7 @@ static int check_location(lsio_io *io, const char *location)
  * LSIO_OPEN_FROM (offset >= 0) or LSIO_OPEN_SUFFIX (offset < 0), or 0. */
 static int open_ended(const lsio_io *io, const lsio_range *x)
 {
-    if (x->length != LSIO_TO_END || x->dest || !io->be->open_ended)
+    if (x->length != LSIO_TO_END || x->dest || x->iov || !io->be->open_ended)
         return 0;
     unsigned kind = x->offset >= 0 ? LSIO_OPEN_FROM : LSIO_OPEN_SUFFIX;
     return (io->be->open_ended & kind) && !io->no_open_ended ? (int)kind : 0;
@@ -780,8 +845,22 @@ int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_r
         if (x->length < 0 && x->length != LSIO_TO_END)
             return lsio_error(-EINVAL, "read %s: range %zu has negative length %" PRId64,
                               location, i, x->length);
-        if (x->length == LSIO_TO_END && x->dest)
-            return lsio_error(-EINVAL, "read %s: range %zu: dest with LSIO_TO_END", location, i);
+        if (x->length == LSIO_TO_END && (x->dest || x->iov))
+            return lsio_error(-EINVAL, "read %s: range %zu: %s with LSIO_TO_END", location, i,
+                              x->dest ? "dest" : "iov");
+        if (x->iov || x->iovcnt) {
+            if (x->dest || !x->iov || !x->iovcnt)
+                return lsio_error(-EINVAL, "read %s: range %zu: %s", location, i,
+                                  x->dest ? "both dest and iov" : "iov without pieces");
+            uint64_t sum = 0;
+            for (size_t k = 0; k < x->iovcnt; k++)
+                sum += x->iov[k].iov_len;
+            if (x->length != LSIO_TO_END && sum != (uint64_t)x->length)
+                return lsio_error(-EINVAL,
+                                  "read %s: range %zu: iov pieces add up to %" PRIu64
+                                  " bytes, the range is %" PRId64,
+                                  location, i, sum, x->length);
+        }
         if (x->length > 0 && x->offset >= 0 && x->length > INT64_MAX - x->offset)
             return lsio_error(-EINVAL, "read %s: range %zu overflows", location, i);
         if (x->length != 0 && (x->offset < 0 || x->length == LSIO_TO_END) &&
@@ -809,6 +888,8 @@ int lsio_get_ranges(lsio_io *io, lsio_cq *cq, const char *location, const lsio_r
         r->orig_off = ranges[i].offset;
         r->orig_len = ranges[i].length;
         r->dest = ranges[i].dest;
+        r->iov = ranges[i].iov;
+        r->iovcnt = ranges[i].iovcnt;
         r->user_data = ranges[i].user_data;
         r->open_end = open_ended(io, &ranges[i]);
         lsio__resolve(r, location, need_size && size_rc == 0, size, size_rc, size_msg);

@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "lsio_io.h"
 
@@ -34,7 +35,16 @@ struct lsio_op {
     size_t want;            /* reads: bytes that must arrive for success
                                (< len when the core widened the read for
                                O_DIRECT alignment and EOF may come first) */
-    unsigned char *dst;     /* where the bytes go (source for PUT) */
+    unsigned char *dst;     /* where the bytes go (source for PUT); NULL
+                               for a scattered read (iov) */
+    const struct iovec *iov; /* reads: the caller's pieces instead of dst;
+                               the op's bytes go to bytes [iov_skip,
+                               iov_skip + len) of them, in order (use
+                               lsio__op_put / lsio__op_iov) */
+    size_t iovcnt;
+    size_t iov_skip;
+    size_t iov_i, iov_at;   /* cursor of those helpers: piece iov_i starts
+                               at byte iov_at of the pieces */
     int direct;             /* core: offset, len and dst are aligned for
                                O_DIRECT; the backend may use it or not */
     unsigned flags;         /* LSIO_PUT_* for PUT */
@@ -98,6 +108,15 @@ typedef struct lsio_backend {
 
 /* Called by the backend when an op is finished (any thread). */
 void lsio__op_done(lsio_op *op);
+
+/* Read destinations, dst or iov alike. lsio__op_put copies n bytes to byte
+ * `at` of the op's destination (at + n <= len). lsio__op_iov describes
+ * bytes [at, at + n) of it in at most max iovecs (a scattered op: the
+ * pieces, the first and last cut to fit; else one) and returns how many
+ * (their lengths may add up to less than n when max is reached). Both are
+ * quick for increasing `at` (a cursor in the op). */
+void lsio__op_put(lsio_op *op, size_t at, const void *src, size_t n);
+size_t lsio__op_iov(lsio_op *op, size_t at, size_t n, struct iovec *out, size_t max);
 
 /* The backends the core knows (defined in their libraries). */
 extern const lsio_backend lsio_backend_posix;

@@ -20,6 +20,8 @@ typedef struct lsio__rng {
     uint64_t off;               /* resolved absolute offset */
     size_t len;                 /* resolved length */
     unsigned char *dest;        /* caller memory or NULL (pooled) */
+    const struct iovec *iov;    /* caller pieces instead (dest NULL) */
+    size_t iovcnt;
     int open_end;               /* set before resolving (LSIO_OPEN_*): read
                                    open-ended, the object's size unknown (len
                                    is SIZE_MAX and, for a suffix, off is 0
@@ -40,6 +42,8 @@ typedef struct lsio__req {
     size_t want;       /* bytes from off that must arrive for the last range */
     size_t head;       /* off + head = first byte a range asked for */
     unsigned char *dest; /* caller dest or NULL (pooled buffer of len) */
+    const struct iovec *iov; /* caller pieces instead (dest NULL) */
+    size_t iovcnt;
     size_t part_len;   /* split size (== len when not split) */
     size_t nparts;
     size_t first;      /* its ranges: order[first .. first+nrng) */
@@ -69,8 +73,8 @@ typedef struct lsio__plan_params {
 void lsio__resolve(lsio__rng *r, const char *location, int have_size, uint64_t size,
                    int size_err, const char *size_msg);
 
-/* Plan the ranges with status 0 and len > 0: caller-dest ranges get a
- * request each; pooled ones are sorted and merged within merge_gap, large
+/* Plan the ranges with status 0 and len > 0: caller-dest ranges (dest or
+ * iov) get a request each (iov: never direct); pooled ones are sorted and merged within merge_gap, large
  * ones split, pooled ones widened for O_DIRECT. Sets r->req/req_off.
  * *reqs and *order are malloc'd (order lists range indices by request).
  * Ranges too large for the pool get -E2BIG. Returns 0 or -ENOMEM. */

@@ -20,7 +20,11 @@
  * Buffers: a range read into pooled memory arrives in an lsio_buf: aligned,
  * reference counted, recycled by a bounded pool when the last reference goes.
  * A caller may instead hand its own destination (lsio_range.dest): the bytes
- * land there and no buffer is involved.
+ * land there and no buffer is involved; or a list of destinations
+ * (lsio_range.iov): the bytes land in its pieces one after another (a local
+ * backend reads them with one readv per 1024 pieces, a remote one copies
+ * each body piece where it goes), e.g. a stored block straight into the
+ * rows of an array it belongs in.
  *
  * Planning: the core merges ranges of one call that lie within
  * opts.merge_gap bytes of each other into one request (their completions
@@ -72,6 +76,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "lsio_base.h"
 
@@ -247,6 +252,14 @@ typedef struct lsio_range {
                            least `length` bytes that must stay valid until
                            the range completes (length may not be TO_END) */
     uint64_t user_data;
+    /* Instead of dest (both set is an error): iovcnt > 0 pieces of caller
+     * memory whose lengths add up to `length` (not TO_END), filled in
+     * order. The array and the memory must stay valid until the range
+     * completes; its completion has data NULL. Never merged with other
+     * ranges nor read with O_DIRECT (the pieces need not be aligned); split
+     * like a dest range. */
+    const struct iovec *iov;
+    size_t iovcnt;
 } lsio_range;
 
 /* Read n ranges of `location` (a path or URL served by this backend) into

@@ -173,7 +173,7 @@ size_t lsio__plan_into(const lsio__plan_params *pp, const char *location, lsio__
             x->req_off = 0;
             continue;
         }
-        if (!x->dest) {
+        if (!x->dest && !x->iov) {
             if (x->len > pp->pool_max) {
                 char what[160];
                 snprintf(what, sizeof what, "%zu bytes exceed the buffer pool's bound (%zu)",
@@ -184,14 +184,17 @@ size_t lsio__plan_into(const lsio__plan_params *pp, const char *location, lsio__
             keys[nkeys++] = (lsio__key){x->off, i};
             continue;
         }
-        /* Caller memory: a request of its own, direct when all aligned. */
+        /* Caller memory: a request of its own, direct when all aligned
+         * (pieces: never, they need not be). */
         lsio__req *q = &reqs[nreq];
         memset(q, 0, sizeof *q);
         q->off = x->off;
         q->len = q->want = x->len;
         q->dest = x->dest;
-        q->direct = want_direct(pp, x->len) && x->off % A == 0 && x->len % A == 0 &&
-                    (uintptr_t)x->dest % A == 0;
+        q->iov = x->iov;
+        q->iovcnt = x->iovcnt;
+        q->direct = !x->iov && want_direct(pp, x->len) && x->off % A == 0 &&
+                    x->len % A == 0 && (uintptr_t)x->dest % A == 0;
         set_parts(pp, q);
         q->first = norder;
         q->nrng = 1;

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -102,7 +103,14 @@ static void do_read(posix_state *s, lsio_op *op)
     }
     size_t done = 0;
     while (done < op->len) {
-        ssize_t r = pread(fd, op->dst + done, op->len - done, (off_t)(op->offset + done));
+        ssize_t r;
+        if (op->iov) { /* scattered: up to IOV_MAX pieces a call */
+            struct iovec v[IOV_MAX];
+            size_t nv = lsio__op_iov(op, done, op->len - done, v, IOV_MAX);
+            r = preadv(fd, v, (int)nv, (off_t)(op->offset + done));
+        } else {
+            r = pread(fd, op->dst + done, op->len - done, (off_t)(op->offset + done));
+        }
         if (r > 0) {
             done += (size_t)r;
             continue;

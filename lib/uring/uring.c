@@ -67,6 +67,8 @@ typedef struct uslot {
     int eof, err;
     unsigned nreads;
     size_t done;
+    struct iovec *win; /* a scattered read's pieces for its readv (IOV_MAX,
+                          made the first time the slot takes one) */
     struct uslot *next_free;
 } __attribute__((aligned(8))) uslot;
 
@@ -254,8 +256,12 @@ static void phase(uslot *s, unsigned kinds)
         size_t left = op->len - s->done;
         unsigned n = left > MAX_READ ? MAX_READ : (unsigned)left;
         sqe = get_sqe(w);
-        io_uring_prep_read(sqe, w->fixed ? (int)s->idx : s->fd, op->dst + s->done, n,
-                           op->offset + s->done);
+        int fd = w->fixed ? (int)s->idx : s->fd;
+        size_t nv;
+        if (op->iov && (nv = lsio__op_iov(op, s->done, n, s->win, IOV_MAX)) > 0)
+            io_uring_prep_readv(sqe, fd, s->win, (unsigned)nv, op->offset + s->done);
+        else
+            io_uring_prep_read(sqe, fd, op->dst + s->done, n, op->offset + s->done);
         if (w->fixed)
             sqe->flags |= IOSQE_FIXED_FILE;
         if (kinds & BIT(K_CLOSE))
@@ -274,6 +280,8 @@ static void phase(uslot *s, unsigned kinds)
     }
 }
 
+static void finish(uslot *s);
+
 static void start_op(uworker *w, lsio_op *op)
 {
     op->attempts = 1;
@@ -290,6 +298,11 @@ static void start_op(uworker *w, lsio_op *op)
     s->file_open = s->reopen = s->eof = s->err = 0;
     s->nreads = 0;
     s->done = 0;
+    if (op->iov && !s->win && !(s->win = malloc(IOV_MAX * sizeof *s->win))) {
+        s->err = -ENOMEM;
+        finish(s);
+        return;
+    }
     s->direct = op->direct && w->st->direct_opt != 0 && !direct_refused(w, op->location);
     /* auto: what the page cache holds, or can still take, goes through it */
     if (s->direct && w->st->direct_opt < 0 &&
@@ -557,6 +570,8 @@ static void worker_fini(uworker *w)
         w->ring_ok = 0;
     }
     /* w->efd stays open until stop() has joined us: it may still wake us */
+    for (unsigned i = 0; w->slots && i < w->st->depth; i++)
+        free(w->slots[i].win);
     free(w->slots);
     w->slots = NULL;
     cache_clear(w);

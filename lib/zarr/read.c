@@ -59,7 +59,10 @@ struct rd_obj {
     lsio_range rg;           /* the read of the object (or its index) */
     atomic_size_t left;
     size_t budget;
-    int dest;                /* the one unit is read into the output */
+    int dest;                /* the one unit is read into the output:
+                                1 as one piece, 2 in pieces (iov) */
+    struct iovec *iov;       /* dest 2: the pieces (kept for reuse) */
+    size_t iovcap;
     unsigned char *sbuf;     /* a sparse unit's encoded chunk (kept for reuse) */
     size_t scap;
     rd_obj *next;            /* free list */
@@ -92,6 +95,7 @@ struct rd {
     int mask;                /* LSIO_ZARR_MASK_FILL: fill values become NaN */
     int stream;              /* place chunks with non-temporal stores */
     int scatter;             /* the chain decodes a chunk into its place */
+    int raw_pieces;          /* uncompressed chunks read into their rows */
     const void *fill;        /* what missing elements read as */
     unsigned char nan[8];    /* a NaN of the dtype (mask) */
     uint32_t group;          /* IO group of every range of this read */
@@ -183,6 +187,72 @@ static void unit_name(const rd *r, const rd_unit *u, char *buf, size_t cap)
 static int whole_in_place(const rd *r, const zarr_walk *w, int64_t src_off)
 {
     return src_off == 0 && w->total == r->unit_elems && zarr_walk_contiguous(w);
+}
+
+/* Uncompressed chunks read straight into their rows of the output: each
+ * run the walk w places (contiguous on both sides, ascending in the chunk,
+ * RAW_RUN_MIN bytes or more) becomes a piece of one scattered read, and
+ * the bytes between runs land in `junk`, so that the read is one span of
+ * the chunk [*lo, *hi). Returns the number of pieces in o->iov, 0 when the
+ * walk is not of that shape or there is no memory (then the chunk is read
+ * and copied as usual). */
+#define RAW_RUN_MIN 256u
+#define RAW_MAX_PIECES (1u << 20)
+static unsigned char junk[64 << 10]; /* written by the kernel, never read */
+static size_t raw_pieces(rd_obj *o, const zarr_walk *w, unsigned char *dst, int64_t soff,
+                         uint64_t *lo, uint64_t *hi)
+{
+    zarr_scatter sc; /* only for its shape check */
+    if (w->n == 0 || !zarr_scatter_init(&sc, w, dst, soff))
+        return 0;
+    unsigned in = w->n - 1;
+    size_t run = w->cnt[in] * w->item;
+    if (run < RAW_RUN_MIN)
+        return 0;
+    uint64_t runs = 1;
+    for (unsigned d = 0; d < in; d++)
+        runs *= w->cnt[d];
+    uint64_t span = run;
+    for (unsigned d = 0; d < in; d++)
+        span += (w->cnt[d] - 1) * (uint64_t)w->ss[d];
+    /* a piece per run, and the gaps between runs in junk-sized pieces */
+    uint64_t gaps = span - runs * run;
+    uint64_t most = 2 * runs + gaps / sizeof junk + 1;
+    if (most > RAW_MAX_PIECES)
+        return 0;
+    if (o->iovcap < most) {
+        struct iovec *v = realloc(o->iov, most * sizeof *v);
+        if (!v)
+            return 0;
+        o->iov = v;
+        o->iovcap = (size_t)most;
+    }
+    uint64_t idx[ZMAX] = {0};
+    size_t n = 0;
+    uint64_t at = (uint64_t)soff; /* next byte of the chunk to land */
+    for (uint64_t k = 0; k < runs; k++) {
+        uint64_t s = (uint64_t)soff;
+        unsigned char *d = dst;
+        for (unsigned j = 0; j < in; j++) {
+            s += idx[j] * (uint64_t)w->ss[j];
+            d += idx[j] * w->ds[j];
+        }
+        while (at < s) {
+            uint64_t g = s - at < sizeof junk ? s - at : sizeof junk;
+            o->iov[n++] = (struct iovec){junk, (size_t)g};
+            at += g;
+        }
+        o->iov[n++] = (struct iovec){d, run};
+        at += run;
+        for (unsigned j = in; j-- > 0;) { /* next run, outer dims odometer */
+            if (++idx[j] < w->cnt[j])
+                break;
+            idx[j] = 0;
+        }
+    }
+    *lo = (uint64_t)soff;
+    *hi = at;
+    return n;
 }
 
 /* for_each: hand the unit's selected elements, packed, to fn. */
@@ -437,15 +507,17 @@ static int unit_work(rd_unit *u)
         atomic_fetch_add(&a->st_bytes, u->c.len + (u->sparse ? u->h.len : 0));
         atomic_fetch_add(&a->st_decoded, r->unit_bytes);
         if (o->dest) {
-            /* a fixed-length read: an object longer than the chunk would
-             * be cut silently, so its size is asked too */
+            /* a fixed-length read (dest 2: of the span the output needs):
+             * an object longer or shorter than the chunk would go unseen,
+             * so its size is asked too */
             uint64_t size = u->c.len;
-            if (u->c.len == r->unit_bytes && lsio_io_size(a->io, o->loc, &size) < 0)
-                size = u->c.len; /* gone since: what was read is the chunk */
-            if (u->c.len != r->unit_bytes || size != r->unit_bytes) {
+            size_t want = (size_t)o->rg.length;
+            if (u->c.len == want && lsio_io_size(a->io, o->loc, &size) < 0)
+                size = r->unit_bytes; /* gone since: what was read is the chunk */
+            if (u->c.len != want || size != r->unit_bytes) {
                 unit_name(r, u, name, sizeof name);
                 fail(r, -LSIO_ESIZE, "array %s chunk %s: %" PRIu64 " bytes, expected %zu: %s",
-                     a->url, name, size != r->unit_bytes ? size : (uint64_t)u->c.len,
+                     a->url, name, u->c.len != want ? (uint64_t)u->c.len : size,
                      r->unit_bytes, lsio_strerror(-LSIO_ESIZE));
             } else {
                 atomic_fetch_add(&a->st_direct, 1);
@@ -752,6 +824,7 @@ static void obj_free_all(rd *r)
         r->free = o->next;
         if (o->units != &o->one)
             free(o->units);
+        free(o->iov);
         zarr_spare_give(&r->a->hints, o->sbuf, o->scap);
         free(o);
     }
@@ -896,10 +969,20 @@ static int submit_obj(rd *r, size_t i, size_t j)
             zarr_walk w;
             unsigned char *dst;
             int64_t soff;
-            if (zarr_place(r->m, &r->sels[0], r->outs[0], uc, &w, &dst, &soff) && whole_in_place(r, &w, soff)) {
+            uint64_t lo, hi;
+            size_t np;
+            if (!zarr_place(r->m, &r->sels[0], r->outs[0], uc, &w, &dst, &soff)) {
+                /* not touched: cannot be (the key was planned) */
+            } else if (whole_in_place(r, &w, soff)) {
                 o->dest = 1;
                 rg.dest = dst;
                 rg.length = (int64_t)r->unit_bytes;
+            } else if (r->raw_pieces && (np = raw_pieces(o, &w, dst, soff, &lo, &hi)) > 0) {
+                o->dest = 2; /* its rows of the output, in one scattered read */
+                rg.offset = (int64_t)lo;
+                rg.length = (int64_t)(hi - lo);
+                rg.iov = o->iov;
+                rg.iovcnt = np;
             }
         }
     }
@@ -944,6 +1027,7 @@ static int run(rd *r, const progress *pg)
                  !getenv("LSIO_NO_PARTIAL_DECODE");
     r->scatter = !m->raw && lsio_chain_can_decode_sink(m->chain) &&
                  !getenv("LSIO_NO_DECODE_INTO_PLACE");
+    r->raw_pieces = m->raw && !getenv("LSIO_NO_SCATTER_READS");
     r->sparse = r->partial && lsio_chain_encoded_span(m->chain, NULL, 0, 0, 0, NULL) == 0 &&
                 !getenv("LSIO_NO_SPARSE_READS");
     r->max_live = local ? OBJS_PER_THREAD_LOCAL * lsio_pool_threads(r->pool) + 2 : OBJS_REMOTE;

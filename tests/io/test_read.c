@@ -1,6 +1,7 @@
 /* test_read: thousands of random ranges over hundreds of files, read through
  * the posix backend and through whatever AUTO picks (uring when it works),
- * pooled and into caller memory, with negative offsets and TO_END; every
+ * pooled, into caller memory and into scattered pieces of it (random piece
+ * sizes, empty pieces among them), with negative offsets and TO_END; every
  * byte is compared with pread. Then both again while a timer interrupts the
  * process every 50 us with a handler installed without SA_RESTART, so that
  * blocking calls in every thread (reads, io_uring waits, futex and
@@ -17,6 +18,8 @@ typedef struct {
     uint64_t off; /* resolved */
     size_t len;
     unsigned char *dest;
+    struct iovec *iov; /* scattered: pieces of dest, in order */
+    size_t iovcnt;
     int done;
 } want_t;
 
@@ -51,7 +54,7 @@ static void run(const char *which, const char *dir, char **paths, size_t *sizes)
             x->len = len;
             r[k] = (lsio_range){.offset = (int64_t)off, .length = (int64_t)len,
                                 .user_data = i + k};
-            switch (tu_rand(&seed) % 6) {
+            switch (tu_rand(&seed) % 7) {
             case 0: /* from the end */
                 r[k].offset = (int64_t)off - (int64_t)sz;
                 if (r[k].offset == 0) /* -0 is 0: fine either way */
@@ -65,6 +68,22 @@ static void run(const char *which, const char *dir, char **paths, size_t *sizes)
             case 3:
                 x->dest = malloc(len ? len : 1);
                 r[k].dest = x->dest;
+                break;
+            case 4: /* scattered into pieces of caller memory, gaps between */
+                if (!len)
+                    break;
+                x->iov = calloc(len + 8, sizeof *x->iov);
+                x->dest = malloc(2 * len + 8);
+                for (size_t at = 0, p = 0; at < len; x->iovcnt++) {
+                    size_t pl = tu_rand(&seed) % 5 == 0 ? 0 : 1 + tu_rand(&seed) % 3000;
+                    if (pl > len - at)
+                        pl = len - at;
+                    x->iov[x->iovcnt] = (struct iovec){x->dest + p, pl};
+                    at += pl;
+                    p += pl + (pl & 1); /* a gap after odd pieces */
+                }
+                r[k].iov = x->iov;
+                r[k].iovcnt = x->iovcnt;
                 break;
             }
         }
@@ -84,11 +103,21 @@ static void run(const char *which, const char *dir, char **paths, size_t *sizes)
             CHECK(!x->done);
             x->done = 1;
             CHECK_EQ(c[j].len, x->len);
-            if (x->dest && x->len)
-                CHECK(c[j].data == x->dest && !c[j].buf);
-            if (c[j].buf)
-                CHECK(lsio_buf_data(c[j].buf) == c[j].data && lsio_buf_len(c[j].buf) == x->len);
-            CHECK(tu_same_as_file(paths[x->file], x->off, c[j].data, x->len));
+            if (x->iov) {
+                CHECK(!c[j].data && !c[j].buf);
+                unsigned char *flat = malloc(x->len);
+                for (size_t v = 0, at = 0; v < x->iovcnt; at += x->iov[v].iov_len, v++)
+                    memcpy(flat + at, x->iov[v].iov_base, x->iov[v].iov_len);
+                CHECK(tu_same_as_file(paths[x->file], x->off, flat, x->len));
+                free(flat);
+            } else {
+                if (x->dest && x->len)
+                    CHECK(c[j].data == x->dest && !c[j].buf);
+                if (c[j].buf)
+                    CHECK(lsio_buf_data(c[j].buf) == c[j].data &&
+                          lsio_buf_len(c[j].buf) == x->len);
+                CHECK(tu_same_as_file(paths[x->file], x->off, c[j].data, x->len));
+            }
             lsio_completion_release(&c[j]);
             got++;
         }
@@ -106,8 +135,10 @@ static void run(const char *which, const char *dir, char **paths, size_t *sizes)
     CHECK(ps.high_water <= ps.max_bytes);
     lsio_io_close(io);
     lsio_cq_destroy(cq);
-    for (i = 0; i < NRANGES; i++)
+    for (i = 0; i < NRANGES; i++) {
         free(w[i].dest);
+        free(w[i].iov);
+    }
     free(w);
 }
 

@@ -80,7 +80,7 @@ TO_END = -(2 ** 63)
 
 class Range(ctypes.Structure):
     _fields_ = [("offset", ctypes.c_int64), ("length", ctypes.c_int64), ("dest", ctypes.c_void_p),
-                ("user_data", ctypes.c_uint64)]
+                ("user_data", ctypes.c_uint64), ("iov", ctypes.c_void_p), ("iovcnt", ctypes.c_size_t)]
 
 
 class IoOpts(ctypes.Structure):

@@ -1,0 +1,138 @@
+"""Uncompressed chunks read straight into their rows of the output.
+
+A chunk stored without a compressor whose place in the output is rows of a
+larger array (not one contiguous piece) is read with one scattered read
+(lsio_range.iov: a readv locally) into those rows, the bytes between them
+(an edge chunk's outside, a crop's unselected columns) into a junk
+buffer, instead of reading the chunk into a buffer and copying it. Each
+read here is compared with zarr-python 2.13 and with the same read made
+the ordinary way (LSIO_NO_SCATTER_READS=1), and `chunks_direct` says which
+way the chunks went. Chunk files of the wrong size and missing ones must
+give the same errors and fill values as before.
+"""
+import os
+
+import numpy as np
+import pytest
+
+from lsio_built import lsio  # skips this module when not built
+
+zarr = pytest.importorskip("zarr")
+
+
+def write(path, data, chunks, **kw):
+    z = zarr.open_array(str(path), mode="w", shape=data.shape, chunks=chunks,
+                        dtype=data.dtype, compressor=None, **kw)
+    z[...] = data
+    return z
+
+
+def values(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    dt = np.dtype(dtype)
+    if dt.kind == "S":
+        return rng.integers(65, 90, shape + (dt.itemsize,), dtype=np.uint8).view(dt)[..., 0]
+    walk = np.cumsum(rng.integers(-1, 2, shape), axis=-1) + 0.25
+    if dt.kind == "c":
+        return (walk + 1j * walk[::-1]).astype(dt)
+    if dt.kind in "iu":
+        return (walk * 40).astype(dt)
+    return walk.astype(dt)
+
+
+def read_both(path, sel):
+    """The read with and without scattered reads: (result, direct chunks)."""
+    out = []
+    for off in (False, True):
+        if off:
+            os.environ["LSIO_NO_SCATTER_READS"] = "1"
+        try:
+            a = lsio.open(str(path))
+            x = a[sel]
+            out.append((x, a.stats()["chunks_direct"]))
+        finally:
+            os.environ.pop("LSIO_NO_SCATTER_READS", None)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["|u1", "<i2", "<f4", "<f8", "<c16", "|S6"])
+def test_whole_and_parts_match_zarr(tmp_path, dtype):
+    data = values((6, 45, 700), dtype, seed=np.dtype(dtype).itemsize)
+    write(tmp_path / "a", data, (3, 16, 256))  # rows of the output; edges everywhere
+    z = zarr.open_array(str(tmp_path / "a"), "r")
+    item = np.dtype(dtype).itemsize
+    for sel in [np.s_[...], np.s_[1:6, 3:40, 10:690], np.s_[::2, 5::3, :],
+                np.s_[4, :, 100:], np.s_[:, 7, :], np.s_[2:5, 1:44, 300:620]]:
+        (fast, direct), (slow, direct_off) = read_both(tmp_path / "a", sel)
+        want = z[sel]
+        np.testing.assert_array_equal(fast, want)
+        np.testing.assert_array_equal(slow, want)
+        assert direct_off == 0, sel  # no chunk is one contiguous piece here
+        if item >= 2:  # rows of 256 elements of 2 bytes or more: pieces
+            assert direct > 0, (sel, direct)
+
+
+def test_crop_gaps_land_in_junk(tmp_path):
+    """A crop inside one chunk: the unselected columns between the selected
+    runs, and the rows of other planes, must not reach the output."""
+    data = values((4, 64, 1024), "<f8", seed=3)
+    write(tmp_path / "a", data, (4, 64, 1024))
+    a = lsio.open(str(tmp_path / "a"))
+    out = np.full((2, 30, 600), -7.0)
+    a.read((slice(1, 3), slice(17, 47), slice(200, 800)), out=out)
+    np.testing.assert_array_equal(out, data[1:3, 17:47, 200:800])
+    assert a.stats()["chunks_direct"] == 1
+
+
+def test_ordinary_way_where_it_must(tmp_path):
+    data = values((6, 45, 700), "<f4", seed=5)
+    cases = [
+        ("F", dict(order="F"), np.s_[...]),           # columns, not rows
+        ("big", dict(), np.s_[:, :, ::-1]),            # descending in the chunk
+        ("small", dict(), np.s_[:, :, 3:50]),           # runs of 188 bytes
+    ]
+    for name, kw, sel in cases:
+        write(tmp_path / name, data, (3, 16, 256), **kw)
+        (fast, direct), (slow, _) = read_both(tmp_path / name, sel)
+        np.testing.assert_array_equal(fast, data[sel])
+        np.testing.assert_array_equal(slow, data[sel])
+        assert direct == 0, name
+    # big-endian: the bytes must be swapped, so they are not read in place
+    be = data.astype(">f4")
+    write(tmp_path / "be", be, (3, 16, 256))
+    (fast, direct), _ = read_both(tmp_path / "be", np.s_[...])
+    np.testing.assert_array_equal(fast, data)
+    assert direct == 0
+
+
+def test_wrong_sizes_named_missing_filled(tmp_path):
+    data = values((2, 8, 512), "<f4", seed=9)
+    write(tmp_path / "a", data, (2, 4, 256), fill_value=-1.5)
+    p = tmp_path / "a"
+    with open(p / "0.0.1", "ab") as f:  # one byte too many
+        f.write(b"x")
+    with open(p / "0.1.0", "r+b") as f:  # cut inside the part read
+        f.truncate(100)
+    for env in ({}, {"LSIO_NO_SCATTER_READS": "1"}):
+        os.environ.update(env)
+        try:
+            a = lsio.open(str(p))
+            with pytest.raises(Exception) as e:
+                a[:]
+            msg = str(e.value)
+            assert "0.0.1" in msg or "0.1.0" in msg, msg
+            # only the cut chunk, then only the long one
+            with pytest.raises(Exception, match=r"chunk 0\.1\.0"):
+                a[:, 4:, :256]
+            with pytest.raises(Exception, match=r"chunk 0\.0\.1.*8193 bytes, expected 8192"):
+                a[:, :4, 256:]
+        finally:
+            os.environ.pop("LSIO_NO_SCATTER_READS", None)
+    os.unlink(p / "0.0.1")
+    os.unlink(p / "0.1.0")
+    a = lsio.open(str(p))
+    got = a[:]
+    want = data.copy()
+    want[:, :4, 256:] = -1.5
+    want[:, 4:, :256] = -1.5
+    np.testing.assert_array_equal(got, want)
