@@ -98,6 +98,35 @@ int main(void)
         }
     }
 
+    /* the whole big object scattered into pieces of 1000 bytes with a gap
+     * after each (split into parts that begin inside pieces) */
+    {
+        size_t np = (big + 999) / 1000;
+        struct iovec *iov = malloc(np * sizeof *iov);
+        unsigned char *mem = malloc(np * 1008);
+        CHECK(iov && mem);
+        memset(mem, 0x5A, np * 1008);
+        for (size_t i = 0; i < np; i++)
+            iov[i] = (struct iovec){mem + i * 1008, i + 1 < np ? 1000 : big - i * 1000};
+        lsio_range sr = {.offset = 0, .length = (int64_t)big, .iov = iov, .iovcnt = np,
+                         .user_data = 77};
+        CHECK_OK(lsio_get_ranges(io, cq, url, &sr, 1, 0));
+        lsio_completion c;
+        CHECK(lsio_cq_wait(cq, &c, 1, 30000) == 1);
+        if (c.status)
+            fprintf(stderr, "%s\n", c.error);
+        CHECK_EQ(c.status, 0);
+        CHECK_EQ(c.len, big);
+        CHECK(!c.data && !c.buf);
+        for (size_t i = 0; i < np; i++) {
+            CHECK(!memcmp(iov[i].iov_base, pb + i * 1000, iov[i].iov_len));
+            CHECK(mem[i * 1008 + iov[i].iov_len] == 0x5A); /* gaps untouched */
+        }
+        lsio_completion_release(&c);
+        free(iov);
+        free(mem);
+    }
+
     /* past the end, an empty object, a missing object */
     lsio_range bad[3] = {{.offset = (int64_t)big - 10, .length = 20, .user_data = 0},
                          {.offset = (int64_t)big + 5, .length = 20, .user_data = 1},
