@@ -81,6 +81,16 @@ int lsio_pool_submit(lsio_pool *p, lsio_taskgroup *g, lsio_task_fn fn, void *arg
 typedef void (*lsio_range_fn)(void *ctx, size_t begin, size_t end);
 int lsio_pool_parallel_for(lsio_pool *p, size_t n, size_t grain, lsio_range_fn fn, void *ctx);
 
+/* Map fresh memory before it is written: every page of [mem, mem + len)
+ * gets one byte written (0), the pages shared out in 2 MiB blocks over
+ * p's threads and the caller. For memory whose contents do not matter
+ * yet (a result buffer just mapped, about to be overwritten): first-touch
+ * faults are then taken once per page, in parallel, instead of inside a
+ * read whose threads write neighbouring parts of the same pages (a page
+ * faulted by two threads at once costs both, and they share its
+ * page-table lock). */
+void lsio_pool_prefault(lsio_pool *p, void *mem, size_t len);
+
 /* Counters since creation, summed over the workers (read without stopping
  * them: a snapshot, exact once the pool is idle). Pieces of parallel_for
  * that its calling thread ran are not counted. */

@@ -676,3 +676,34 @@ void lsio_pool_stats_get(lsio_pool *p, lsio_pool_stats *st)
         st->parks += atomic_load_explicit(&p->w[i].parks, memory_order_relaxed);
     }
 }
+
+/* ------------------------------------------------------------ prefault */
+
+#define PREFAULT_BLOCK ((size_t)2 << 20)
+
+typedef struct prefault_ctx {
+    volatile unsigned char *mem;
+    size_t len;
+    size_t page;
+} prefault_ctx;
+
+static void prefault_range(void *ctx, size_t b, size_t e)
+{
+    prefault_ctx *c = ctx;
+    size_t lo = b * PREFAULT_BLOCK, hi = e * PREFAULT_BLOCK < c->len ? e * PREFAULT_BLOCK : c->len;
+    for (size_t i = lo; i < hi; i += c->page)
+        c->mem[i] = 0;
+}
+
+void lsio_pool_prefault(lsio_pool *p, void *mem, size_t len)
+{
+    if (!mem || !len)
+        return;
+    long pg = sysconf(_SC_PAGESIZE);
+    prefault_ctx c = {.mem = mem, .len = len, .page = pg > 0 ? (size_t)pg : 4096};
+    size_t blocks = (len + PREFAULT_BLOCK - 1) / PREFAULT_BLOCK;
+    if (!p || blocks < 2)
+        prefault_range(&c, 0, blocks);
+    else
+        lsio_pool_parallel_for(p, blocks, 1, prefault_range, &c);
+}

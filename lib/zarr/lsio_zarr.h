@@ -118,7 +118,11 @@ size_t lsio_zarr_itemsize(const lsio_zarr_array *a);
 
 /* Read sel (NULL: everything) into out, C order, native byte order, out
  * holding exactly lsio_selection_count(sel) * itemsize bytes (else
- * -EINVAL). Not for STRING arrays (see lsio_zarr_read_strings). */
+ * -EINVAL). Not for STRING arrays (see lsio_zarr_read_strings). When out
+ * is freshly mapped memory, lsio_pool_prefault() on it first makes the
+ * read faster: the read's threads write neighbouring parts of the same
+ * pages, so their first-touch faults would collide (the Python package and
+ * `lsio get` do so). */
 int lsio_zarr_read(lsio_zarr_array *a, const lsio_selection *sel, void *out, size_t out_bytes);
 
 /* lsio_zarr_read with flags: LSIO_ZARR_MASK_FILL reads elements equal to

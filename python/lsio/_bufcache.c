@@ -143,6 +143,16 @@ PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims)
             return (PyArrayObject *)PyErr_NoMemory();
         }
         lsio_advise_huge(p, cap);
+        /* fresh pages: fault them in parallel now, not one by one (and
+         * twice where two decode threads meet in a page) during the read */
+        static int no_prefault = -1;
+        if (no_prefault < 0)
+            no_prefault = getenv("LSIO_NO_PREFAULT") != NULL;
+        if (!no_prefault) {
+            Py_BEGIN_ALLOW_THREADS
+            lsio_pool_prefault(lsio_pool_default(), p, n);
+            Py_END_ALLOW_THREADS
+        }
     }
     PyObject *base = PyCapsule_New(p, "lsio.buffer", release);
     if (!base || PyCapsule_SetContext(base, (void *)(uintptr_t)cap) < 0) {

@@ -247,6 +247,8 @@ static int slab_read_one(slab_job *j)
     }
     void *out = j->buf[b];
     size_t bytes = (size_t)(n * j->row);
+    if (k < j->nbuf) /* the buffer's first slab: its pages are fresh */
+        lsio_pool_prefault(lsio_pool_default(), out, bytes);
     int err = lsio_zarr_read(j->a, &s, out, bytes);
     pthread_mutex_lock(&j->mu);
     if (err < 0) {
