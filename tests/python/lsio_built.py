@@ -15,4 +15,24 @@ except ModuleNotFoundError as e:  # only "not built" skips; other errors fail
     pytest.skip(f"the lsio extension is not built ({e}); run `make python`",
                 allow_module_level=True)
 
-__all__ = ["lsio"]
+
+
+def read_with_and_without(path, sel, env_off):
+    """Read sel of the array at path twice, the second time with the
+    environment variable env_off set to 1 (the way a fast path is turned
+    off for comparisons): [(result, chunks_direct), (result, chunks_direct)]."""
+    import os
+    out = []
+    for off in (False, True):
+        if off:
+            os.environ[env_off] = "1"
+        try:
+            a = lsio.open(str(path))
+            x = a[sel]
+            out.append((x, a.stats()["chunks_direct"]))
+        finally:
+            os.environ.pop(env_off, None)
+    return out
+
+
+__all__ = ["lsio", "read_with_and_without"]

@@ -19,7 +19,7 @@ import sys
 import numpy as np
 import pytest
 
-from lsio_built import lsio  # skips this module when not built
+from lsio_built import lsio, read_with_and_without  # skips this module when not built
 
 zarr = pytest.importorskip("zarr")
 numcodecs = pytest.importorskip("numcodecs")
@@ -47,18 +47,8 @@ def values(shape, dtype, seed=0):
 
 
 def read_both(path, sel):
-    """The read with and without decoding into place: (result, direct chunks)."""
-    out = []
-    for off in (False, True):
-        if off:
-            os.environ["LSIO_NO_DECODE_INTO_PLACE"] = "1"
-        try:
-            a = lsio.open(str(path))
-            x = a[sel]
-            out.append((x, a.stats()["chunks_direct"]))
-        finally:
-            os.environ.pop("LSIO_NO_DECODE_INTO_PLACE", None)
-    return out
+    """The read with and without the fast path: (result, direct chunks) each."""
+    return read_with_and_without(path, sel, "LSIO_NO_DECODE_INTO_PLACE")
 
 
 @pytest.mark.parametrize("dtype", ["|u1", "<i2", "<u2", "<f4", "<i4", "<f8", "<i8",

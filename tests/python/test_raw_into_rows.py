@@ -15,7 +15,7 @@ import os
 import numpy as np
 import pytest
 
-from lsio_built import lsio  # skips this module when not built
+from lsio_built import lsio, read_with_and_without  # skips this module when not built
 
 zarr = pytest.importorskip("zarr")
 
@@ -41,18 +41,8 @@ def values(shape, dtype, seed=0):
 
 
 def read_both(path, sel):
-    """The read with and without scattered reads: (result, direct chunks)."""
-    out = []
-    for off in (False, True):
-        if off:
-            os.environ["LSIO_NO_SCATTER_READS"] = "1"
-        try:
-            a = lsio.open(str(path))
-            x = a[sel]
-            out.append((x, a.stats()["chunks_direct"]))
-        finally:
-            os.environ.pop("LSIO_NO_SCATTER_READS", None)
-    return out
+    """The read with and without the fast path: (result, direct chunks) each."""
+    return read_with_and_without(path, sel, "LSIO_NO_SCATTER_READS")
 
 
 @pytest.mark.parametrize("dtype", ["|u1", "<i2", "<f4", "<f8", "<c16", "|S6"])
