@@ -197,7 +197,7 @@ static int whole_in_place(const rd *r, const zarr_walk *w, int64_t src_off)
  * walk is not of that shape or there is no memory (then the chunk is read
  * and copied as usual). */
 #define RAW_RUN_MIN 256u
-#define RAW_MAX_PIECES (1u << 20)
+#define RAW_MAX_PIECES (1u << 18) /* 4 MiB of iovecs per chunk in flight */
 static unsigned char junk[64 << 10]; /* written by the kernel, never read */
 static size_t raw_pieces(rd_obj *o, const zarr_walk *w, unsigned char *dst, int64_t soff,
                          uint64_t *lo, uint64_t *hi)
