@@ -40,6 +40,17 @@ static PyArray_Descr *descr_for(lsio_dtype d)
     return ok ? descr : NULL;
 }
 
+static void close_array(void *h) { lsio_zarr_close(h); }
+
+static void array_changed(LsioHandle *h)
+{
+    LsioArray *s = (LsioArray *)h;
+    s->info = s->a ? lsio_zarr_get_info(s->a) : NULL;
+}
+
+static const lsio_py_kind array_kind = {
+    .what = "array", .open = lsio_py_open_array, .close = close_array, .changed = array_changed};
+
 PyObject *lsio_py_array_new(lsio_zarr_array *a, LsioBackend *backend)
 {
     LsioArray *s = PyObject_New(LsioArray, &LsioArray_Type);
@@ -47,6 +58,7 @@ PyObject *lsio_py_array_new(lsio_zarr_array *a, LsioBackend *backend)
         lsio_zarr_close(a);
         return NULL;
     }
+    s->kind = &array_kind;
     s->a = a;
     s->info = lsio_zarr_get_info(a);
     Py_INCREF(backend);
@@ -71,17 +83,9 @@ PyObject *lsio_py_array_new(lsio_zarr_array *a, LsioBackend *backend)
     return (PyObject *)s;
 }
 
-static void array_release(LsioArray *s)
-{
-    lsio_zarr_close(s->a);
-    s->a = NULL;
-    s->info = NULL;
-    Py_CLEAR(s->backend);
-}
-
 static void array_dealloc(LsioArray *s)
 {
-    array_release(s);
+    lsio_py_release((LsioHandle *)s);
     Py_XDECREF(s->descr);
     Py_XDECREF(s->attrs);
     Py_XDECREF(s->codecs);
@@ -89,68 +93,10 @@ static void array_dealloc(LsioArray *s)
     PyObject_Free(s);
 }
 
-static int check_open(LsioArray *s)
-{
-    if (s->closed || !s->a) {
-        PyErr_SetString(PyExc_ValueError, "operation on a closed lsio array");
-        return -1;
-    }
-    return 0;
-}
-
-static void close_array(void *h) { lsio_zarr_close(h); }
-
-/* In a forked child: reopen by URL over a new backend of this process. */
-static int reopen_after_fork(LsioArray *s)
-{
-    void *h = s->a;
-    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, lsio_py_open_array, close_array) < 0)
-        return -1;
-    if (h != s->a) {
-        s->a = h;
-        s->info = lsio_zarr_get_info(s->a);
-    }
-    return 0;
-}
-
+static int check_open(LsioArray *s) { return lsio_py_check_open((LsioHandle *)s); }
 /* Bracket a call made without the GIL: the handle stays until leave(). */
-static int enter(LsioArray *s)
-{
-    if (check_open(s) < 0 || reopen_after_fork(s) < 0)
-        return -1;
-    s->busy++;
-    return 0;
-}
-
-static void leave(LsioArray *s)
-{
-    if (--s->busy == 0 && s->closed)
-        array_release(s);
-}
-
-static PyObject *array_close(LsioArray *s, PyObject *unused)
-{
-    (void)unused;
-    s->closed = 1;
-    if (s->busy == 0)
-        array_release(s);
-    Py_RETURN_NONE;
-}
-
-static PyObject *array_enter(LsioArray *s, PyObject *unused)
-{
-    (void)unused;
-    if (check_open(s) < 0)
-        return NULL;
-    Py_INCREF(s);
-    return (PyObject *)s;
-}
-
-static PyObject *array_exit(LsioArray *s, PyObject *args)
-{
-    (void)args;
-    return array_close(s, NULL);
-}
+static int enter(LsioArray *s) { return lsio_py_enter((LsioHandle *)s); }
+static void leave(LsioArray *s) { lsio_py_leave((LsioHandle *)s); }
 
 /* ----------------------------------------------------------------- reads */
 
@@ -598,12 +544,6 @@ static PyObject *get_dimension_names(LsioArray *s, void *c)
     return t;
 }
 
-static PyObject *get_closed(LsioArray *s, void *c)
-{
-    (void)c;
-    return PyBool_FromLong(s->closed);
-}
-
 static PyObject *get_backend(LsioArray *s, void *c)
 {
     (void)c;
@@ -666,15 +606,15 @@ static PyMethodDef array_methods[] = {
      "group n runs waits until group n's queued IO is done, so a prefetch queues behind\n"
      "the read needed now. Use non-decreasing ids per array; 0 is the default of\n"
      "every other read."},
-    {"close", (PyCFunction)array_close, METH_NOARGS,
+    {"close", (PyCFunction)lsio_py_close, METH_NOARGS,
      "close()\n\nRelease the array (at once, or when reads in progress in other threads\n"
      "return). Later operations raise ValueError. Closing twice is harmless."},
     {"stats", (PyCFunction)array_stats, METH_NOARGS,
      "stats() -> dict\n\nCounters of the reads made through this array: chunks_read,\n"
      "chunks_missing (read as the fill value), bytes_read, bytes_decoded,\n"
      "chunks_direct (decoded straight into the output, no copy after)."},
-    {"__enter__", (PyCFunction)array_enter, METH_NOARGS, "Context manager: returns self."},
-    {"__exit__", (PyCFunction)array_exit, METH_VARARGS, "Context manager: closes the array."},
+    {"__enter__", (PyCFunction)lsio_py_ctx_enter, METH_NOARGS, "Context manager: returns self."},
+    {"__exit__", (PyCFunction)lsio_py_ctx_exit, METH_VARARGS, "Context manager: closes the array."},
     {"__array__", (PyCFunction)(void (*)(void))array_array, METH_VARARGS | METH_KEYWORDS,
      "__array__(dtype=None) -> numpy.ndarray\n\nThe whole array (np.asarray(a))."},
     {"__reduce__", (PyCFunction)array_reduce, METH_NOARGS,
@@ -707,7 +647,7 @@ static PyGetSetDef array_getset[] = {
     {"dimension_names", (getter)get_dimension_names, NULL,
      "v3 dimension_names (tuple with None where unnamed), or None.", NULL},
     {"url", (getter)get_url, NULL, "The array's location.", NULL},
-    {"closed", (getter)get_closed, NULL, "True once close() was called.", NULL},
+    {"closed", (getter)lsio_py_get_closed, NULL, "True once close() was called.", NULL},
     {"backend", (getter)get_backend, NULL, "IO backend in use: uring, posix, http or s3.", NULL},
     {"options", (getter)get_options, NULL, "The keyword options it was opened with.", NULL},
     {NULL, NULL, NULL, NULL, NULL},

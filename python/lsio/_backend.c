@@ -159,21 +159,96 @@ int lsio_py_open_over(LsioBackend *b, const char *url, lsio_py_open_fn open_fn, 
     return 0;
 }
 
-int lsio_py_reopen_after_fork(LsioBackend **backend, PyObject *url, void **handle,
-                              lsio_py_open_fn open_fn, lsio_py_close_fn close_fn)
+/* ------------------------------------------------ arrays and groups alike */
+
+/* In a forked child: reopen s's handle by URL over a new backend of this
+ * process, closing the old handle's memory (its io belongs to the parent's
+ * backend). 0 when done or when the backend is this process's own. */
+static int reopen_after_fork(LsioHandle *s)
 {
-    LsioBackend *nb = lsio_py_backend_after_fork(*backend, url);
+    LsioBackend *nb = lsio_py_backend_after_fork(s->backend, s->url);
     if (!nb)
         return PyErr_Occurred() ? -1 : 0;
     void *h = NULL;
-    if (lsio_py_open_over(nb, PyUnicode_AsUTF8(url), open_fn, &h) < 0) {
+    if (lsio_py_open_over(nb, PyUnicode_AsUTF8(s->url), s->kind->open, &h) < 0) {
         Py_DECREF(nb);
         return -1;
     }
-    close_fn(*handle); /* memory only: the io belongs to the old backend */
-    *handle = h;
-    Py_SETREF(*backend, nb);
+    s->kind->close(s->h);
+    s->h = h;
+    Py_SETREF(s->backend, nb);
+    if (s->kind->changed)
+        s->kind->changed(s);
     return 0;
+}
+
+int lsio_py_check_open(LsioHandle *s)
+{
+    if (s->closed || !s->h) {
+        PyErr_Format(PyExc_ValueError, "operation on a closed lsio %s", s->kind->what);
+        return -1;
+    }
+    return 0;
+}
+
+int lsio_py_ready(LsioHandle *s)
+{
+    return lsio_py_check_open(s) < 0 || reopen_after_fork(s) < 0 ? -1 : 0;
+}
+
+int lsio_py_enter(LsioHandle *s)
+{
+    if (lsio_py_ready(s) < 0)
+        return -1;
+    s->busy++;
+    return 0;
+}
+
+void lsio_py_release(LsioHandle *s)
+{
+    if (s->h)
+        s->kind->close(s->h);
+    s->h = NULL;
+    if (s->kind->changed)
+        s->kind->changed(s);
+    Py_CLEAR(s->backend);
+}
+
+void lsio_py_leave(LsioHandle *s)
+{
+    if (--s->busy == 0 && s->closed)
+        lsio_py_release(s);
+}
+
+PyObject *lsio_py_close(PyObject *o, PyObject *unused)
+{
+    (void)unused;
+    LsioHandle *s = (LsioHandle *)o;
+    s->closed = 1;
+    if (s->busy == 0)
+        lsio_py_release(s);
+    Py_RETURN_NONE;
+}
+
+PyObject *lsio_py_ctx_enter(PyObject *o, PyObject *unused)
+{
+    (void)unused;
+    if (lsio_py_check_open((LsioHandle *)o) < 0)
+        return NULL;
+    Py_INCREF(o);
+    return o;
+}
+
+PyObject *lsio_py_ctx_exit(PyObject *o, PyObject *args)
+{
+    (void)args;
+    return lsio_py_close(o, NULL);
+}
+
+PyObject *lsio_py_get_closed(PyObject *o, void *unused)
+{
+    (void)unused;
+    return PyBool_FromLong(((LsioHandle *)o)->closed);
 }
 
 static void backend_dealloc(LsioBackend *b)

@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void close_group(void *h) { lsio_zarr_group_close(h); }
+
+/* members and attributes stay as read when reopened after a fork */
+static const lsio_py_kind group_kind = {
+    .what = "group", .open = lsio_py_open_group, .close = close_group, .changed = NULL};
+
 PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend)
 {
     const char *u = PyUnicode_AsUTF8(url);
@@ -26,6 +32,7 @@ PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend)
         lsio_zarr_group_close(g);
         return NULL;
     }
+    s->kind = &group_kind;
     s->g = g;
     Py_INCREF(backend);
     s->backend = backend;
@@ -57,16 +64,9 @@ PyObject *lsio_py_group_new(PyObject *url, LsioBackend *backend)
     return (PyObject *)s;
 }
 
-static void group_release(LsioGroup *s)
-{
-    lsio_zarr_group_close(s->g);
-    s->g = NULL;
-    Py_CLEAR(s->backend);
-}
-
 static void group_dealloc(LsioGroup *s)
 {
-    group_release(s);
+    lsio_py_release((LsioHandle *)s);
     Py_XDECREF(s->url);
     Py_XDECREF(s->members);
     Py_XDECREF(s->kinds);
@@ -74,43 +74,7 @@ static void group_dealloc(LsioGroup *s)
     PyObject_Free(s);
 }
 
-static int check_open(LsioGroup *s)
-{
-    if (s->closed || !s->g) {
-        PyErr_SetString(PyExc_ValueError, "operation on a closed lsio group");
-        return -1;
-    }
-    return 0;
-}
-
-/* After a call that ran with busy raised: finish a close() made meanwhile. */
-static void group_leave(LsioGroup *s)
-{
-    if (s->closed && s->busy == 0)
-        group_release(s);
-}
-
-static PyObject *group_close(LsioGroup *s, PyObject *unused)
-{
-    (void)unused;
-    s->closed = 1;
-    if (s->busy == 0)
-        group_release(s);
-    Py_RETURN_NONE;
-}
-
-/* In a forked child: reopen the group over a new backend of this process
- * (members and attributes stay as read). */
-static void close_group(void *h) { lsio_zarr_group_close(h); }
-
-static int reopen_after_fork(LsioGroup *s)
-{
-    void *h = s->g;
-    if (lsio_py_reopen_after_fork(&s->backend, s->url, &h, lsio_py_open_group, close_group) < 0)
-        return -1;
-    s->g = h;
-    return 0;
-}
+static int check_open(LsioGroup *s) { return lsio_py_check_open((LsioHandle *)s); }
 
 /* What name is: its index in members (or -1) and its kind (MISSING when
  * absent). Nested names are probed in the store. -1 with an exception. */
@@ -141,11 +105,9 @@ static int member_kind(LsioGroup *s, PyObject *name, lsio_zarr_node *kind)
     lsio_py_backend_opts(s->backend, &o);
     const char *su = PyUnicode_AsUTF8(sub);
     int fmt = 0, rc;
-    s->busy++;
     Py_BEGIN_ALLOW_THREADS
     rc = lsio_zarr_probe(su, &o, kind, &fmt);
     Py_END_ALLOW_THREADS
-    s->busy--;
     if (rc == -ENOENT) {
         *kind = LSIO_ZARR_MISSING;
         rc = 0;
@@ -158,38 +120,36 @@ static int member_kind(LsioGroup *s, PyObject *name, lsio_zarr_node *kind)
 
 static PyObject *group_subscript(LsioGroup *s, PyObject *name)
 {
-    if (check_open(s) < 0 || reopen_after_fork(s) < 0)
-        return NULL;
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "group member names are str, not %.100s",
                      Py_TYPE(name)->tp_name);
         return NULL;
     }
-    lsio_zarr_node kind;
-    if (member_kind(s, name, &kind) < 0)
+    if (lsio_py_enter((LsioHandle *)s) < 0)
         return NULL;
+    lsio_zarr_node kind;
+    if (member_kind(s, name, &kind) < 0) {
+        lsio_py_leave((LsioHandle *)s);
+        return NULL;
+    }
     PyObject *r = NULL;
     if (kind == LSIO_ZARR_MISSING) {
         PyErr_SetObject(PyExc_KeyError, name);
     } else if (kind == LSIO_ZARR_GROUP) {
         PyObject *sub = PyUnicode_FromFormat("%U/%U", s->url, name);
         if (sub) {
-            s->busy++;
             r = lsio_py_group_new(sub, s->backend);
-            s->busy--;
             Py_DECREF(sub);
         }
     } else {
         const char *nm = PyUnicode_AsUTF8(name);
         lsio_zarr_array *a = NULL;
         int rc;
-        s->busy++;
         LsioBackend *b = s->backend;
         Py_INCREF(b);
         Py_BEGIN_ALLOW_THREADS
         rc = lsio_zarr_group_open_array(s->g, nm, &a);
         Py_END_ALLOW_THREADS
-        s->busy--;
         if (rc == -ENOENT)
             PyErr_SetObject(PyExc_KeyError, name);
         else if (rc < 0)
@@ -198,19 +158,21 @@ static PyObject *group_subscript(LsioGroup *s, PyObject *name)
             r = lsio_py_array_new(a, b);
         Py_DECREF(b);
     }
-    group_leave(s);
+    lsio_py_leave((LsioHandle *)s);
     return r;
 }
 
 static int group_contains(LsioGroup *s, PyObject *name)
 {
-    if (check_open(s) < 0 || reopen_after_fork(s) < 0)
+    if (lsio_py_check_open((LsioHandle *)s) < 0)
         return -1;
     if (!PyUnicode_Check(name))
         return 0;
+    if (lsio_py_enter((LsioHandle *)s) < 0)
+        return -1;
     lsio_zarr_node kind;
     int rc = member_kind(s, name, &kind);
-    group_leave(s);
+    lsio_py_leave((LsioHandle *)s);
     return rc < 0 ? -1 : kind != LSIO_ZARR_MISSING;
 }
 
@@ -222,21 +184,6 @@ static PyObject *group_keys(LsioGroup *s, PyObject *unused)
 {
     (void)unused;
     return PySequence_List(s->members);
-}
-
-static PyObject *group_enter(LsioGroup *s, PyObject *unused)
-{
-    (void)unused;
-    if (check_open(s) < 0)
-        return NULL;
-    Py_INCREF(s);
-    return (PyObject *)s;
-}
-
-static PyObject *group_exit(LsioGroup *s, PyObject *args)
-{
-    (void)args;
-    return group_close(s, NULL);
 }
 
 static PyObject *get_members(LsioGroup *s, void *c)
@@ -278,12 +225,6 @@ static PyObject *get_url(LsioGroup *s, void *c)
     return s->url;
 }
 
-static PyObject *get_closed(LsioGroup *s, void *c)
-{
-    (void)c;
-    return PyBool_FromLong(s->closed);
-}
-
 static PyObject *group_repr(LsioGroup *s)
 {
     if (s->closed || !s->g)
@@ -308,11 +249,11 @@ static PyObject *group_reduce(LsioGroup *s, PyObject *unused)
 
 static PyMethodDef group_methods[] = {
     {"keys", (PyCFunction)group_keys, METH_NOARGS, "keys() -> list of member names."},
-    {"close", (PyCFunction)group_close, METH_NOARGS,
+    {"close", (PyCFunction)lsio_py_close, METH_NOARGS,
      "close()\n\nRelease the group (arrays opened from it stay usable). Later operations on the "
      "group raise ValueError."},
-    {"__enter__", (PyCFunction)group_enter, METH_NOARGS, "Context manager: returns self."},
-    {"__exit__", (PyCFunction)group_exit, METH_VARARGS, "Context manager: closes the group."},
+    {"__enter__", (PyCFunction)lsio_py_ctx_enter, METH_NOARGS, "Context manager: returns self."},
+    {"__exit__", (PyCFunction)lsio_py_ctx_exit, METH_VARARGS, "Context manager: closes the group."},
     {"__reduce__", (PyCFunction)group_reduce, METH_NOARGS,
      "Pickling reopens the group by URL with the same options."},
     {NULL, NULL, 0, NULL},
@@ -326,7 +267,7 @@ static PyGetSetDef group_getset[] = {
     {"attrs", (getter)get_attrs, NULL, "User attributes of the group (a new dict).", NULL},
     {"zarr_format", (getter)get_zarr_format, NULL, "2 or 3.", NULL},
     {"url", (getter)get_url, NULL, "The group's location.", NULL},
-    {"closed", (getter)get_closed, NULL, "True once close() was called.", NULL},
+    {"closed", (getter)lsio_py_get_closed, NULL, "True once close() was called.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

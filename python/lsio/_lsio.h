@@ -53,29 +53,67 @@ typedef struct {
     pid_t pid;        /* the process that opened it (its threads live there) */
 } LsioBackend;
 
+typedef int (*lsio_py_open_fn)(void **handle, const char *url, const lsio_zarr_opts *o);
+typedef void (*lsio_py_close_fn)(void *handle);
+typedef struct lsio_py_kind lsio_py_kind;
+
+/* What an Array and a Group share, first in both (so either is an
+ * LsioHandle): an LSIO handle over a backend. A call made without the GIL
+ * holds it (busy); close() marks it closed and it goes when no call holds
+ * it. In a forked child it is reopened over a new backend first. */
+#define LSIO_PY_HANDLE_HEAD                                                    \
+    PyObject_HEAD                                                              \
+    union {                                                                    \
+        void *h;                                                               \
+        lsio_zarr_array *a;                                                    \
+        lsio_zarr_group *g;                                                    \
+    };                                                                         \
+    LsioBackend *backend;                                                      \
+    PyObject *url;             /* str */                                       \
+    int busy;                  /* calls in progress that hold the handle */    \
+    int closed;                /* close() was called */                        \
+    const lsio_py_kind *kind;
+
 typedef struct {
-    PyObject_HEAD
-    lsio_zarr_array *a;
-    LsioBackend *backend;
+    LSIO_PY_HANDLE_HEAD
+} LsioHandle;
+
+struct lsio_py_kind {
+    const char *what;          /* "array", "group" (messages) */
+    lsio_py_open_fn open;      /* open by URL over a backend */
+    lsio_py_close_fn close;
+    void (*changed)(LsioHandle *s); /* after h was replaced or dropped; or NULL */
+};
+
+/* 0 when open, else -1 with ValueError. */
+int lsio_py_check_open(LsioHandle *s);
+/* Open, and reopened in a forked child: 0, else -1 with an exception. */
+int lsio_py_ready(LsioHandle *s);
+/* lsio_py_ready, then hold the handle until lsio_py_leave. */
+int lsio_py_enter(LsioHandle *s);
+void lsio_py_leave(LsioHandle *s);
+/* Drop the handle and the backend (dealloc; close when idle). */
+void lsio_py_release(LsioHandle *s);
+/* The methods close(), __enter__(), __exit__() and the `closed` getter. */
+PyObject *lsio_py_close(PyObject *s, PyObject *unused);
+PyObject *lsio_py_ctx_enter(PyObject *s, PyObject *unused);
+PyObject *lsio_py_ctx_exit(PyObject *s, PyObject *args);
+PyObject *lsio_py_get_closed(PyObject *s, void *unused);
+
+typedef struct {
+    LSIO_PY_HANDLE_HEAD
     const lsio_zarr_info *info;
     PyArray_Descr *descr; /* output dtype (object for STRING) */
     int is_string;
     size_t itemsize;
-    int busy;   /* reads in progress */
-    int closed; /* close() was called (the handle goes when busy is 0) */
-    PyObject *attrs, *codecs, *url; /* cached */
+    PyObject *attrs, *codecs; /* cached */
 } LsioArray;
 
 typedef struct {
-    PyObject_HEAD
-    lsio_zarr_group *g;
-    LsioBackend *backend;
-    PyObject *url;     /* str */
+    LSIO_PY_HANDLE_HEAD
     PyObject *members; /* tuple of str */
     PyObject *kinds;   /* tuple of "array" / "group", parallel to members */
     PyObject *attrs;   /* cached dict */
-    int busy;          /* member opens in progress */
-    int closed;
 } LsioGroup;
 
 extern PyTypeObject LsioBackend_Type;
@@ -103,20 +141,11 @@ LsioBackend *lsio_py_backend_open(PyObject *url, PyObject *kwargs);
 LsioBackend *lsio_py_backend_after_fork(const LsioBackend *b, PyObject *url);
 /* lsio_zarr_opts that share b's io and pool. */
 void lsio_py_backend_opts(const LsioBackend *b, lsio_zarr_opts *o);
-/* In a forked child: reopen *handle (an array or a group, by url) over a
- * new backend of this process, closing the old handle's memory (its io
- * belongs to the parent's backend) and replacing *backend. 0 when done or
- * when the backend is this process's own (nothing to do); -1 with an
- * exception. */
-typedef int (*lsio_py_open_fn)(void **handle, const char *url, const lsio_zarr_opts *o);
-typedef void (*lsio_py_close_fn)(void *handle);
 /* The two open functions (lsio_zarr_open, lsio_zarr_group_open). */
 int lsio_py_open_array(void **handle, const char *url, const lsio_zarr_opts *o);
 int lsio_py_open_group(void **handle, const char *url, const lsio_zarr_opts *o);
 /* Open url over b with the GIL released: 0, or -1 with the exception set. */
 int lsio_py_open_over(LsioBackend *b, const char *url, lsio_py_open_fn open_fn, void **handle);
-int lsio_py_reopen_after_fork(LsioBackend **backend, PyObject *url, void **handle,
-                              lsio_py_open_fn open_fn, lsio_py_close_fn close_fn);
 
 /* Wrap an open lsio_zarr_array (taken over, closed on failure) into an
  * Array holding backend. */
