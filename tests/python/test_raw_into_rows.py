@@ -126,3 +126,36 @@ def test_wrong_sizes_named_missing_filled(tmp_path):
     want[:, :4, 256:] = -1.5
     want[:, 4:, :256] = -1.5
     np.testing.assert_array_equal(got, want)
+
+
+def test_random_shapes_and_selections(tmp_path):
+    """Random arrays (1 to 3 dimensions, rows of 100 to 1500 elements,
+    random chunks, some chunk files missing) and random selections, against
+    zarr-python; together they must take the scattered way often."""
+    rng = np.random.default_rng(2026)
+    direct_total = 0
+    for i in range(24):
+        dt = np.dtype(["<f4", "<i2", "<f8", "|u1", "<u4"][i % 5])
+        ndim = int(rng.integers(1, 4))
+        shape = tuple(int(rng.integers(2, 12)) for _ in range(ndim - 1)) + (int(rng.integers(100, 1500)),)
+        chunks = tuple(int(rng.integers(1, s + 2)) for s in shape)
+        data = values(shape, dt, seed=i)
+        p = tmp_path / f"c{i}"
+        write(p, data, chunks, fill_value=3)
+        for f in sorted(x for x in p.iterdir() if not x.name.startswith(".")):
+            if rng.random() < 0.15:
+                f.unlink()  # reads as the fill value
+        z = zarr.open_array(str(p), "r")
+        a = lsio.open(str(p))
+        for _ in range(6):
+            sel = []
+            for s in shape:
+                lo = int(rng.integers(0, s))
+                hi = int(rng.integers(lo + 1, s + 1))
+                step = 1 if rng.random() < 0.8 else int(rng.integers(2, 4))
+                sel.append(slice(lo, hi, step) if rng.random() < 0.9 else lo)
+            sel = tuple(sel)
+            np.testing.assert_array_equal(a[sel], z[sel], err_msg=f"case {i} {shape} {chunks} {sel}")
+        np.testing.assert_array_equal(a[...], z[...])
+        direct_total += a.stats()["chunks_direct"]
+    assert direct_total > 50, direct_total
