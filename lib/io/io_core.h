@@ -74,8 +74,9 @@ void lsio__resolve(lsio__rng *r, const char *location, int have_size, uint64_t s
                    int size_err, const char *size_msg);
 
 /* Plan the ranges with status 0 and len > 0: caller-dest ranges (dest or
- * iov) get a request each (iov: never direct); pooled ones are sorted and merged within merge_gap, large
- * ones split, pooled ones widened for O_DIRECT. Sets r->req/req_off.
+ * iov) get a request each (iov: never direct); pooled ones are sorted and
+ * merged within merge_gap, large ones split, pooled ones widened for
+ * O_DIRECT. Sets r->req/req_off.
  * *reqs and *order are malloc'd (order lists range indices by request).
  * Ranges too large for the pool get -E2BIG. Returns 0 or -ENOMEM. */
 int lsio__plan(const lsio__plan_params *pp, const char *location, lsio__rng *r, size_t n,

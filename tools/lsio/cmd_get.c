@@ -195,6 +195,7 @@ static int out_close(out_file *o, int failed)
 
 typedef struct slab_job {
     lsio_zarr_array *a;
+    lsio_pool *pool;           /* the read's (fresh slabs are faulted in on it) */
     const lsio_selection *sel;
     unsigned d0;
     uint64_t row, rows, per, chunk;
@@ -248,7 +249,7 @@ static int slab_read_one(slab_job *j)
     void *out = j->buf[b];
     size_t bytes = (size_t)(n * j->row);
     if (k < j->nbuf) /* the buffer's first slab: its pages are fresh */
-        lsio_pool_prefault(lsio_pool_default(), out, bytes);
+        lsio_pool_prefault(j->pool, out, bytes);
     int err = lsio_zarr_read(j->a, &s, out, bytes);
     pthread_mutex_lock(&j->mu);
     if (err < 0) {
@@ -279,13 +280,13 @@ static void *slab_reader(void *arg)
 /* Read sel into the output in slabs along the outermost dimension that
  * selects more than one element (each slab a contiguous piece of the C-order
  * output), cut at chunk boundaries of that dimension when its step is 1. */
-static int read_numeric(lsio_zarr_array *a, const lsio_selection *sel, size_t item,
-                        out_file *o)
+static int read_numeric(lsio_zarr_array *a, lsio_pool *pool, const lsio_selection *sel,
+                        size_t item, out_file *o)
 {
     uint64_t count = lsio_selection_count(sel);
     if (!count)
         return 0;
-    slab_job j = {.a = a, .sel = sel, .row = item, .rows = 1, .chunk = 1};
+    slab_job j = {.a = a, .pool = pool, .sel = sel, .row = item, .rows = 1, .chunk = 1};
     while (j.d0 + 1 < sel->ndim && sel->dim[j.d0].count <= 1)
         j.d0++;
     for (unsigned d = j.d0 + 1; d < sel->ndim; d++)
@@ -485,7 +486,7 @@ int cmd_get(int argc, char **argv)
     }
     rc = out_write(&o, hdr, hl) ? 1 : 0;
     if (!rc)
-        rc = read_numeric(a, &sel, item, &o);
+        rc = read_numeric(a, opts.pool ? opts.pool : lsio_pool_default(), &sel, item, &o);
     rc = out_close(&o, rc);
 done:
     if (a)
