@@ -94,6 +94,11 @@ static void array_dealloc(LsioArray *s)
 }
 
 static int check_open(LsioArray *s) { return lsio_py_check_open((LsioHandle *)s); }
+
+lsio_pool *lsio_py_array_pool(const LsioArray *s)
+{
+    return s->backend && s->backend->pool ? s->backend->pool : lsio_pool_default();
+}
 /* Bracket a call made without the GIL: the handle stays until leave(). */
 static int enter(LsioArray *s) { return lsio_py_enter((LsioHandle *)s); }
 static void leave(LsioArray *s) { lsio_py_leave((LsioHandle *)s); }
@@ -201,7 +206,8 @@ static int shared_outputs(LsioArray *s, const lsio_selection *sels, Py_ssize_t n
         npy_intp bytes = (npy_intp)lsio_selection_count(&sels[i]) * s->descr->elsize;
         total += (bytes + align - 1) / align * align;
     }
-    PyArrayObject *block = lsio_py_empty(PyArray_DescrFromType(NPY_UINT8), 1, &total);
+    PyArrayObject *block =
+        lsio_py_empty(PyArray_DescrFromType(NPY_UINT8), 1, &total, lsio_py_array_pool(s));
     if (!block)
         return -1;
     char *base = PyArray_DATA(block);

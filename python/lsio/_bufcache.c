@@ -112,7 +112,7 @@ static void release(PyObject *capsule)
     cached_bytes += cap;
 }
 
-PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims)
+PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims, lsio_pool *pool)
 {
     size_t n = (size_t)descr->elsize;
     for (int i = 0; i < nd; i++)
@@ -150,7 +150,7 @@ PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims)
             no_prefault = getenv("LSIO_NO_PREFAULT") != NULL;
         if (!no_prefault) {
             Py_BEGIN_ALLOW_THREADS
-            lsio_pool_prefault(lsio_pool_default(), p, n);
+            lsio_pool_prefault(pool ? pool : lsio_pool_default(), p, n);
             Py_END_ALLOW_THREADS
         }
     }

@@ -165,7 +165,7 @@ static PyObject *mod_empty(PyObject *self, PyObject *args)
         } else {
             n *= (size_t)dims[i];
         }
-    return (PyObject *)lsio_py_empty(descr, (int)nd, dims); /* takes descr */
+    return (PyObject *)lsio_py_empty(descr, (int)nd, dims, NULL); /* takes descr */
 }
 
 static PyMethodDef mod_methods[] = {

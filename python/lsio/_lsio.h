@@ -161,8 +161,11 @@ int lsio_py_key_to_sel(LsioArray *s, PyObject *key, lsio_selection *sel);
 unsigned lsio_py_sel_dims(const lsio_selection *sel, npy_intp *dims);
 PyArrayObject *lsio_py_output_for(LsioArray *s, const lsio_selection *sel, PyObject *out);
 /* A new C-order array (steals descr); large ones in recycled memory
- * (_bufcache.c). New reference, NULL with an exception set. */
-PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims);
+ * (_bufcache.c), fresh mappings faulted in on pool (NULL: the default
+ * pool) first. New reference, NULL with an exception set. */
+PyArrayObject *lsio_py_empty(PyArray_Descr *descr, int nd, npy_intp *dims, lsio_pool *pool);
+/* The pool an array's reads run on. */
+lsio_pool *lsio_py_array_pool(const LsioArray *s);
 /* lsio.buffer_cache(limit=None) -> dict */
 PyObject *lsio_py_buffer_cache(PyObject *self, PyObject *args, PyObject *kwargs);
 

@@ -130,7 +130,7 @@ PyArrayObject *lsio_py_output_for(LsioArray *s, const lsio_selection *sel, PyObj
     unsigned nd = lsio_py_sel_dims(sel, dims);
     if (!out || out == Py_None) {
         Py_INCREF(s->descr);
-        return lsio_py_empty(s->descr, (int)nd, dims);
+        return lsio_py_empty(s->descr, (int)nd, dims, lsio_py_array_pool(s));
     }
     if (!PyArray_Check(out)) {
         PyErr_Format(PyExc_TypeError, "out must be a numpy.ndarray, not %.100s",

@@ -242,3 +242,26 @@ def test_newest_kept_stays_dirty_older_freed(arrays, cache):
     assert 3 << 10 <= lazyfree_kib(px, py) <= 4 << 10  # x's only
     z = a[:]  # the newest comes back first
     assert z.ctypes.data == py
+
+
+def test_fresh_result_faulted_on_the_arrays_pool(arrays):
+    """A fresh large result has its pages faulted in before the read, on the
+    array's own pool: an array opened with threads=1 starts no other pool
+    (the default one would add a thread per core). The result is the data."""
+    code = (
+        "import sys, os, numpy as np\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import lsio\n"
+        "a = lsio.open(sys.argv[2], threads=1)\n"
+        "x = a[:]\n"
+        "names = [open(f'/proc/self/task/{t}/comm').read().strip()\n"
+        "         for t in os.listdir('/proc/self/task')]\n"
+        "print(sum(n.startswith('lsio-pool') for n in names), float(x.sum()))\n")
+    pydir = os.path.join(os.path.dirname(lsio.__file__), "..")
+    r = subprocess.run([sys.executable, "-c", code, pydir, str(arrays[0])],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    pools, total = r.stdout.split()
+    assert int(pools) == 1, r.stdout
+    want = float(zarr.open_array(str(arrays[0]), "r")[:].sum())
+    assert abs(float(total) - want) <= 1e-3 * max(1.0, abs(want))
