@@ -2,6 +2,7 @@
 native order, C order, the selection's shape), --raw, output to a pipe,
 and its errors (missing URL, bad selection, corrupt chunk naming its key),
 against arrays written by zarr-python 2.13."""
+import os
 import subprocess
 
 import numpy as np
@@ -200,3 +201,41 @@ def test_many_slabs_read_error(big, lsio_zarr, work_dir, row):
     assert r.returncode == 1
     assert key in r.stderr, r.stderr
     assert not out.exists(), "a failed get must not leave a partial file"
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 1 MiB tmpfs (root only; skipped where mounting is not allowed)."""
+    import shutil
+    mnt = tmp_path / "small_tmpfs"
+    mnt.mkdir()
+    if not shutil.which("mount") or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+            capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_tmpfs_without_room_fails_first(big, lsio_zarr, small_tmpfs):
+    """Into tmpfs the output is not fallocated (that would zero every page
+    before the writes copy over them) but its room is asked for: too little
+    fails at once, naming the file, and leaves nothing; a small selection
+    that fits is written."""
+    import shutil
+    path, data = big
+    out = small_tmpfs / "o.npy"
+    # the first chunk cut short: an error about it would mean the read began
+    cut = path.parent / "cut.zarr"
+    shutil.copytree(path, cut)
+    os.truncate(cut / "0.0.0", 100)
+    r = lsio_zarr("get", cut, "-o", out)
+    assert r.returncode != 0
+    assert str(out) in r.stderr and "No space left" in r.stderr, r.stderr
+    assert "0.0.0" not in r.stderr, r.stderr
+    assert not out.exists()
+    r = lsio_zarr("get", path, "--select", "0:2", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.load(out), data[0:2])

@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -130,7 +132,17 @@ static int out_open(out_file *o, const char *path, size_t total)
     o->created = 1;
     if (ftruncate(o->fd, (off_t)total) < 0)
         goto fail;
-    if (total) {
+    struct statfs fs;
+    if (total && fstatfs(o->fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC) {
+        /* tmpfs: fallocate would allocate and zero every page before the
+         * writes copy over them (0.35 s for 1 GiB here, before the read
+         * starts); ask for the room instead, so that a full one still
+         * fails here, not in the middle of the read */
+        if (fs.f_blocks && (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize < total) {
+            errno = ENOSPC;
+            goto fail;
+        }
+    } else if (total) {
         /* Reserve the blocks now: a full disk fails here, not in the
          * middle of the read. Not every file system can. */
         int e = posix_fallocate(o->fd, 0, (off_t)total);
