@@ -312,6 +312,7 @@ static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
                 return refuse(x, "Content-Range bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
                                  " does not match the %zu bytes asked",
                               x->cr_start, x->cr_end, x->cr_total, op->len);
+            op->object_size = x->cr_total != UINT64_MAX ? x->cr_total : 0;
         }
         if (x->got + n > op->len)
             return refuse(x, "body longer than the %zu bytes asked", op->len);
@@ -323,6 +324,11 @@ static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
     if (st != 200)
         return refuse(x, "unexpected status %ld to a range request", st);
     /* 200: the whole object; keep [offset, offset+len) of it */
+    if (x->pos == 0) {
+        curl_off_t cl = -1;
+        curl_easy_getinfo(x->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+        op->object_size = cl > 0 ? (uint64_t)cl : 0;
+    }
     uint64_t lo = x->pos, hi = x->pos + n, a = op->offset, b = op->offset + op->len;
     if (hi > a && lo < b) {
         uint64_t s = lo > a ? lo : a, e = hi < b ? hi : b;

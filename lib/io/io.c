@@ -176,6 +176,7 @@ static lsio_op *dispatch_locked(lsio_io *io)
         }
         lsio_op *op = &q->ops[q->parts_sent];
         size_t at = q->parts_sent * q->p.part_len;
+        op->object_size = 0;
         if (q->b->kind == LSIO_OP_READ && q->p.iov) {
             op->dst = NULL;
             op->iov = q->p.iov;
@@ -357,11 +358,17 @@ static void complete_read(creq *q)
             atomic_fetch_add(&io->st_retries, op->attempts - 1);
     }
     atomic_fetch_add(&io->st_requests, q->p.nparts);
+    uint64_t object_size = 0;
+    for (size_t i = 0; i < q->p.nparts && !st; i++)
+        if (q->ops[i].object_size)
+            object_size = q->ops[i].object_size;
     int handed = 0;
     for (size_t m = 0; m < q->p.nrng; m++) {
         lsio__rng *r = &b->r[b->order[q->p.first + m]];
         lsio_completion c = {.user_data = r->user_data, .offset = r->off};
         uint64_t end = r->off + r->len;
+        if (!st)
+            c.object_size = object_size;
         if (st) {
             c.status = st;
             c.error = detail ? lsio_error_msg(st, "read %s [%" PRIu64 ", %" PRIu64 "): %s",

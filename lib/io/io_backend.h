@@ -72,6 +72,9 @@ struct lsio_op {
                                done); the core takes this reference, also
                                on failure */
     unsigned attempts;      /* remote: requests made */
+    uint64_t object_size;   /* reads: the whole object's size where the
+                               answer told it (HTTP Content-Range total, or
+                               a 200's length), else 0 */
     void *backend_data;     /* free for the backend */
     /* core-private from here on */
     void *core;

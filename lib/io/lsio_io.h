@@ -218,6 +218,10 @@ typedef struct lsio_completion {
                            range counted from the end (negative offset,
                            suffix) resolved, so offset + len is then the
                            object's size */
+    uint64_t object_size; /* success: the whole object's size when the
+                           backend learned it with the bytes (http/s3: the
+                           Content-Range total or a 200's length), else 0
+                           (local backends: ask lsio_io_size) */
 } lsio_completion;
 
 void lsio_completion_release(lsio_completion *c);

@@ -510,9 +510,9 @@ static int unit_work(rd_unit *u)
             /* a fixed-length read (dest 2: of the span the output needs):
              * an object longer or shorter than the chunk would go unseen,
              * so its size is asked too */
-            uint64_t size = u->c.len;
+            uint64_t size = u->c.object_size;
             size_t want = (size_t)o->rg.length;
-            if (u->c.len == want && lsio_io_size(a->io, o->loc, &size) < 0)
+            if (u->c.len == want && !size && lsio_io_size(a->io, o->loc, &size) < 0)
                 size = r->unit_bytes; /* gone since: what was read is the chunk */
             if (u->c.len != want || size != r->unit_bytes) {
                 unit_name(r, u, name, sizeof name);
@@ -957,13 +957,14 @@ static int submit_obj(rd *r, size_t i, size_t j)
         rg.user_data = (uint64_t)((uintptr_t)o | 1);
     } else {
         rg.user_data = (uint64_t)(uintptr_t)&o->units[0];
-        /* Every chunk is read "to the end" (remotely one open-ended GET, no
+        /* A chunk is read "to the end" (remotely one open-ended GET, no
          * size request), so an uncompressed chunk object longer than the
-         * chunk is caught by the length check, not silently cut. */
-        /* An uncompressed chunk that is its place in the output: read it
-         * there (locally, where the object's size is then checked with a
-         * statx; remotely the open-ended read checks it). */
-        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes && !r->mask && r->local) {
+         * chunk is caught by the length check, not silently cut; */
+        /* but an uncompressed chunk that is its place in the output, or
+         * rows of it, is read there, with a fixed length; the object's size is
+         * then checked (locally a statx, remotely the Content-Range total
+         * of the answer, else a size request). */
+        if (m->raw && !r->fn && r->nsel == 1 && r->unit_bytes && !r->mask) {
             uint64_t uc[LSIO_ZARR_MAX_DIMS];
             zarr_key_coords(&r->g, r->keys[i], uc);
             zarr_walk w;

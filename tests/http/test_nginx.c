@@ -90,6 +90,7 @@ int main(void)
                 fprintf(stderr, "%s\n", c[j].error);
             CHECK_EQ(c[j].status, 0);
             CHECK_EQ(c[j].len, q->length);
+            CHECK_EQ(c[j].object_size, big); /* the Content-Range total */
             CHECK(!memcmp(c[j].data, pb + q->offset, c[j].len));
             if (q->dest)
                 CHECK(c[j].data == q->dest);
@@ -117,6 +118,7 @@ int main(void)
             fprintf(stderr, "%s\n", c.error);
         CHECK_EQ(c.status, 0);
         CHECK_EQ(c.len, big);
+        CHECK_EQ(c.object_size, big);
         CHECK(!c.data && !c.buf);
         for (size_t i = 0; i < np; i++) {
             CHECK(!memcmp(iov[i].iov_base, pb + i * 1000, iov[i].iov_len));

@@ -56,6 +56,18 @@ def write_arrays(root):
     e[...] = np.arange(640, dtype="<i4").reshape(40, 16)
     with open(root / "raw_rows_long.zarr" / "2.0", "ab") as f:
         f.write(b"\0" * 8)
+    # chunks that are rows of the output (1 KiB, edge chunks 752 bytes):
+    # read into those rows with one scattered read each, remotely too; a
+    # copy with one chunk object too long and one too short
+    f = zarr.open_array(str(root / "raw_rows_f4.zarr"), mode="w", shape=(24, 700),
+                        chunks=(8, 256), dtype="<f4", compressor=None, fill_value=-2)
+    f[...] = np.arange(24 * 700, dtype="<f4").reshape(24, 700) * 0.5 - 99
+    (root / "raw_rows_f4.zarr" / "2.1").unlink()  # missing: the fill value
+    names.append("raw_rows_f4.zarr")
+    shutil.copytree(root / "raw_rows_f4.zarr", root / "raw_rows_bad.zarr")
+    with open(root / "raw_rows_bad.zarr" / "1.1", "ab") as g:
+        g.write(b"\0" * 8)
+    os.truncate(root / "raw_rows_bad.zarr" / "0.2", 1000)
     # a v3 shard (index at the end) whose entry 1 reaches one byte into the
     # index, beside the same shard intact (test_zarr_nested_shards)
     from test_zarr_nested_shards import overlap_store
@@ -130,7 +142,7 @@ def both(lsio_zarr, served, remote, name, *args):
     return rl.stdout.replace(local, "<LOC>"), rr.stdout.replace(url, "<LOC>")
 
 
-ARRAYS = ["f4.zarr", "nested_i2F.zarr", "big_f8.zarr", "raw_i4.zarr", "v3/3d.chunked.mixed.compressed.sharded.i2",
+ARRAYS = ["f4.zarr", "nested_i2F.zarr", "big_f8.zarr", "raw_i4.zarr", "raw_rows_f4.zarr", "v3/3d.chunked.mixed.compressed.sharded.i2",
           "v3/2d.chunked.compressed.sharded.filled.i2", "v3/1d.contiguous.compressed.sharded.f8"]
 
 
@@ -240,6 +252,15 @@ def test_overlong_raw_chunk_names_key(lsio_zarr, served, remote, work_dir):
             lsio_zarr("get", loc, "-o", work_dir / "o.npy")
         assert r.returncode != 0, loc
         assert "chunk 2.0" in r.stderr and "520 bytes, expected 512" in r.stderr, r.stderr
+    # and chunks read into their rows: too long, too short (each alone)
+    for loc, e in ((str(root / "raw_rows_bad.zarr"), None),
+                   ("%s/raw_rows_bad.zarr" % base, env)):
+        for sel, want in (("8:16,256:512", "chunk 1.1: 8200 bytes, expected 8192"),
+                          ("0:8,600:700", "chunk 0.2")):
+            args = ("get", loc, "--select", sel, "-o", work_dir / "o.npy")
+            r = lsio_zarr(*args, env=e) if e else lsio_zarr(*args)
+            assert r.returncode != 0, (loc, sel)
+            assert want in r.stderr, r.stderr
 
 
 def test_shard_entry_overlapping_index_at_end_refused(lsio_zarr, served, remote, work_dir):

@@ -104,7 +104,7 @@ class IoOpts(ctypes.Structure):
 class Completion(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t), ("buf", ctypes.c_void_p),
                 ("user_data", ctypes.c_uint64), ("status", ctypes.c_int), ("error", ctypes.c_char_p),
-                ("offset", ctypes.c_uint64)]
+                ("offset", ctypes.c_uint64), ("object_size", ctypes.c_uint64)]
 
 
 class LsioError(Exception):
