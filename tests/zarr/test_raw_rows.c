@@ -79,26 +79,12 @@ static uint64_t check_sel(lsio_zarr_array *a, const lsio_selection *s, const cha
     return e.chunks_direct - b.chunks_direct;
 }
 
-static int64_t rnd(int64_t lo, int64_t hi) { return lo + rand() % (hi - lo + 1); }
-
 static uint64_t random_selections(lsio_zarr_array *a, const char *what)
 {
     uint64_t shape[3] = {NZ, NY, NX}, direct = 0;
     for (int t = 0; t < 300; t++) {
-        int64_t st[3], sp[3], stp[3];
-        int idx[3];
-        for (int d = 0; d < 3; d++) {
-            int64_t n = (int64_t)shape[d];
-            idx[d] = d < 2 && rand() % 6 == 0;
-            st[d] = rand() % 4 == 0 ? INT64_MIN : rnd(0, n - 1);
-            sp[d] = rand() % 4 == 0 ? INT64_MIN : rnd(-n, n + 2);
-            /* mostly step 1 (rows), sometimes steps and reversals */
-            stp[d] = rand() % 4 ? 1 : rnd(1, 3) * (rand() % 3 ? 1 : -1);
-            if (idx[d])
-                st[d] = rnd(-n, n - 1);
-        }
         lsio_selection s;
-        CHECK_OK(lsio_selection_from_slices(3, shape, st, sp, stp, idx, &s));
+        zt_random_selection(3, shape, 1, &s);
         char w[256];
         snprintf(w, sizeof w, "%s selection %d", what, t);
         direct += check_sel(a, &s, w);

@@ -91,25 +91,12 @@ static void check_sel(lsio_zarr_array *a, const lsio_selection *s, const char *w
     free(out);
 }
 
-static int64_t rnd(int64_t lo, int64_t hi) { return lo + rand() % (hi - lo + 1); }
-
 static void random_selections(lsio_zarr_array *a, const char *what)
 {
     uint64_t shape[2] = {NY, NX};
     for (int t = 0; t < 300; t++) {
-        int64_t st[2], sp[2], stp[2];
-        int idx[2];
-        for (int d = 0; d < 2; d++) {
-            int64_t n = (int64_t)shape[d];
-            idx[d] = rand() % 5 == 0;
-            st[d] = rand() % 4 == 0 ? INT64_MIN : rnd(-n - 2, n + 2);
-            sp[d] = rand() % 4 == 0 ? INT64_MIN : rnd(-n - 2, n + 2);
-            stp[d] = rand() % 3 == 0 ? INT64_MIN : rnd(1, 5) * (rand() % 2 ? 1 : -1);
-            if (idx[d])
-                st[d] = rnd(-n, n - 1);
-        }
         lsio_selection s;
-        CHECK_OK(lsio_selection_from_slices(2, shape, st, sp, stp, idx, &s));
+        zt_random_selection(2, shape, 0, &s);
         char w[256];
         snprintf(w, sizeof w, "%s selection %d", what, t);
         check_sel(a, &s, w);

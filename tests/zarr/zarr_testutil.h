@@ -94,4 +94,31 @@ static inline void zt_expect(int rc, int want, ...)
     va_end(ap);
 }
 
+static inline int64_t zt_rnd(int64_t lo, int64_t hi) { return lo + rand() % (hi - lo + 1); }
+
+/* A random numpy-style selection of an array of this shape (rand()):
+ * anything (out-of-range starts and stops, open ends, steps of ±1..5,
+ * integer indices) or, with rows set, mostly what reads whole rows (steps
+ * of 1 three times in four, starts in range, no index in the last
+ * dimension). */
+static inline void zt_random_selection(unsigned ndim, const uint64_t *shape, int rows,
+                                       lsio_selection *s)
+{
+    int64_t st[LSIO_ZARR_MAX_DIMS], sp[LSIO_ZARR_MAX_DIMS], stp[LSIO_ZARR_MAX_DIMS];
+    int idx[LSIO_ZARR_MAX_DIMS];
+    for (unsigned d = 0; d < ndim; d++) {
+        int64_t n = (int64_t)shape[d];
+        idx[d] = rows ? d + 1 < ndim && rand() % 6 == 0 : rand() % 5 == 0;
+        st[d] = rand() % 4 == 0 ? INT64_MIN : rows ? zt_rnd(0, n - 1) : zt_rnd(-n - 2, n + 2);
+        sp[d] = rand() % 4 == 0 ? INT64_MIN : zt_rnd(rows ? -n : -n - 2, n + 2);
+        if (rows)
+            stp[d] = rand() % 4 ? 1 : zt_rnd(1, 3) * (rand() % 3 ? 1 : -1);
+        else
+            stp[d] = rand() % 3 == 0 ? INT64_MIN : zt_rnd(1, 5) * (rand() % 2 ? 1 : -1);
+        if (idx[d])
+            st[d] = zt_rnd(-n, n - 1);
+    }
+    CHECK_OK(lsio_selection_from_slices(ndim, shape, st, sp, stp, idx, s));
+}
+
 #endif
