@@ -13,6 +13,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -394,11 +395,17 @@ int lsio_zwrite_chunk_key(const lsio_zwrite_spec *s, const uint64_t *g, char *bu
 
 /* -------------------------------------------------------------- documents */
 
+/* Integers written as their digits: cJSON prints a double with 15
+ * significant digits when that reads back within its tolerance, which
+ * rounds sizes past 10^15 (found by fuzz_zwrite_meta). */
 static cJSON *u64_array(const uint64_t *v, unsigned n)
 {
     cJSON *a = cJSON_CreateArray();
-    for (unsigned i = 0; a && i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+    for (unsigned i = 0; a && i < n; i++) {
+        char digits[24];
+        snprintf(digits, sizeof digits, "%" PRIu64, v[i]);
+        cJSON_AddItemToArray(a, cJSON_CreateRaw(digits));
+    }
     return a;
 }
 

@@ -107,3 +107,23 @@ def test_missing(lsio_zarr, run_lsio, work_dir):
     assert r.stdout == ""
     assert run_lsio("info").returncode == 2
     assert run_lsio("info", url, "--frobnicate").returncode == 2
+
+
+def test_json_counts_past_1e15_keep_their_digits(tmp_path, lsio_zarr):
+    """Shapes, chunk counts and byte counts of a large (virtual, mostly
+    missing) array are printed as exact integers, not as doubles rounded to
+    15 digits (the default of the JSON library)."""
+    n = 6077777777777779  # < 2^53: exact as a double, but 16 digits
+    p = tmp_path / "huge.zarr"
+    p.mkdir()
+    (p / ".zarray").write_text(json.dumps({
+        "zarr_format": 2, "shape": [n], "chunks": [1000003], "dtype": "<f4",
+        "compressor": None, "fill_value": 0, "filters": None, "order": "C"}))
+    r = lsio_zarr("info", "--json", p)
+    assert r.returncode == 0, r.stderr
+    assert str(n) in r.stdout and "e+15" not in r.stdout and "e+16" not in r.stdout, r.stdout
+    info = json.loads(r.stdout)
+    assert info["shape"] == [n]
+    assert info["nchunks"] == -(-n // 1000003)
+    assert info["logical_bytes"] == 4 * n
+    assert info["chunks_present"] == 0

@@ -160,11 +160,21 @@ static cJSON *json_or_string(const char *text, const char *dflt)
     return j ? j : cJSON_CreateString(text);
 }
 
+/* A count as its digits: cJSON prints a double with 15 significant digits
+ * when that reads back within its tolerance, which rounds values past
+ * 10^15 (a shape, chunk count or byte count of a large virtual array). */
+static cJSON *json_u64(uint64_t v)
+{
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRIu64, v);
+    return cJSON_CreateRaw(digits);
+}
+
 static cJSON *json_dims(const uint64_t *v, unsigned n)
 {
     cJSON *a = cJSON_CreateArray();
     for (unsigned d = 0; d < n; d++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[d]));
+        cJSON_AddItemToArray(a, json_u64(v[d]));
     return a;
 }
 
@@ -200,15 +210,14 @@ static cJSON *json_array(lsio_zarr_array *a)
                                      : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "dimension_names", dn);
     cJSON_AddItemToObject(o, "attributes", json_or_string(in->attrs_json, "{}"));
-    cJSON_AddNumberToObject(o, "nchunks", (double)in->nchunks);
+    cJSON_AddItemToObject(o, "nchunks", json_u64(in->nchunks));
     size_t item = lsio_zarr_itemsize(a);
     cJSON_AddItemToObject(o, "logical_bytes",
-                          item ? cJSON_CreateNumber((double)logical_bytes(in, item))
-                               : cJSON_CreateNull());
+                          item ? json_u64(logical_bytes(in, item)) : cJSON_CreateNull());
     uint64_t present = 0, stored = 0;
     if (lsio_zarr_count_chunks(a, &present, &stored) >= 0) {
-        cJSON_AddNumberToObject(o, "chunks_present", (double)present);
-        cJSON_AddNumberToObject(o, "stored_bytes", (double)stored);
+        cJSON_AddItemToObject(o, "chunks_present", json_u64(present));
+        cJSON_AddItemToObject(o, "stored_bytes", json_u64(stored));
     } else {
         cJSON_AddNullToObject(o, "chunks_present");
         cJSON_AddNullToObject(o, "stored_bytes");
