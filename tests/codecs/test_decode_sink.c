@@ -78,6 +78,16 @@ static int sink_decode(lsio_chain *ch, const void *enc, size_t enclen, size_t es
     return rc;
 }
 
+/* A chunk's worth of smooth values for ch (malloc'd; *len: its bytes). */
+static uint8_t *sample(lsio_chain *ch, uint64_t seed, size_t *len)
+{
+    *len = lsio_chain_decoded_size(ch);
+    uint8_t *raw = malloc(*len);
+    CHECK(raw);
+    fill(raw, *len, seed);
+    return raw;
+}
+
 static void roundtrip(const char *dtype, const char *json, size_t count, int noise,
                       int expect_rc, int expect_shuffled)
 {
@@ -85,9 +95,8 @@ static void roundtrip(const char *dtype, const char *json, size_t count, int noi
     const char *names[] = {"blosc"};
     const char *jsons[] = {json};
     lsio_chain *ch = mk_chain(&sp, 1, names, jsons);
-    size_t len = lsio_chain_decoded_size(ch), es = sp.dtype.size;
-    uint8_t *raw = malloc(len);
-    fill(raw, len, count + es);
+    size_t len, es = sp.dtype.size;
+    uint8_t *raw = sample(ch, count + es, &len);
     if (noise) { /* the low bytes incompressible: raw streams beside packed ones */
         uint64_t s = count | 1;
         for (size_t i = 0; i < len; i += es)
@@ -167,9 +176,8 @@ static void refused(void)
                         NULL};
     lsio_chain *ch = mk_chain(&sp, 3, n3, j3);
     CHECK(lsio_chain_can_decode_sink(ch));
-    size_t len = lsio_chain_decoded_size(ch);
-    uint8_t *raw = malloc(len);
-    fill(raw, len, 3);
+    size_t len;
+    uint8_t *raw = sample(ch, 3, &len);
     void *enc;
     size_t enclen;
     CHECK_OK(lsio_chain_encode(ch, raw, len, &enc, &enclen));
@@ -204,9 +212,8 @@ static void damaged(void)
     const char *names[] = {"blosc"};
     const char *jsons[] = {"{\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":1,\"blocksize\":2048}"};
     lsio_chain *ch = mk_chain(&sp, 1, names, jsons);
-    size_t len = lsio_chain_decoded_size(ch);
-    uint8_t *raw = malloc(len);
-    fill(raw, len, 11);
+    size_t len;
+    uint8_t *raw = sample(ch, 11, &len);
     void *encv;
     size_t enclen;
     CHECK_OK(lsio_chain_encode(ch, raw, len, &encv, &enclen));

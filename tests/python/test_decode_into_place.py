@@ -24,26 +24,7 @@ from lsio_built import lsio, read_with_and_without  # skips this module when not
 zarr = pytest.importorskip("zarr")
 numcodecs = pytest.importorskip("numcodecs")
 from numcodecs import Blosc  # noqa: E402
-
-
-def write(path, data, chunks, **kw):
-    z = zarr.open_array(str(path), mode="w", shape=data.shape, chunks=chunks,
-                        dtype=data.dtype, **kw)
-    z[...] = data
-    return z
-
-
-def values(shape, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    walk = np.cumsum(rng.integers(-1, 2, shape), axis=-1) + 0.25
-    dt = np.dtype(dtype)
-    if dt.kind == "c":
-        return (walk + 1j * walk[::-1]).astype(dt)
-    if dt.kind in "iu":
-        return (walk * 40).astype(dt)
-    if dt.kind == "b":
-        return walk > 0
-    return walk.astype(dt)
+from zarr_data import walk_values as values, write_zarr as write  # noqa: E402
 
 
 def read_both(path, sel):

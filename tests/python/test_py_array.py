@@ -26,13 +26,7 @@ from lsio_built import lsio  # skips this module when not built
 
 zarr = pytest.importorskip("zarr")
 numcodecs = pytest.importorskip("numcodecs")
-
-
-def write(path, data, chunks, **kw):
-    z = zarr.open_array(str(path), mode="w", shape=data.shape, chunks=chunks,
-                        dtype=data.dtype, **kw)
-    z[...] = data
-    return z
+from zarr_data import write_zarr as write  # noqa: E402
 
 
 def smooth(shape, dtype="f4", seed=0):

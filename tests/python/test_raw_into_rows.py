@@ -18,26 +18,11 @@ import pytest
 from lsio_built import lsio, read_with_and_without  # skips this module when not built
 
 zarr = pytest.importorskip("zarr")
+from zarr_data import walk_values as values, write_zarr  # noqa: E402
 
 
 def write(path, data, chunks, **kw):
-    z = zarr.open_array(str(path), mode="w", shape=data.shape, chunks=chunks,
-                        dtype=data.dtype, compressor=None, **kw)
-    z[...] = data
-    return z
-
-
-def values(shape, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    dt = np.dtype(dtype)
-    if dt.kind == "S":
-        return rng.integers(65, 90, shape + (dt.itemsize,), dtype=np.uint8).view(dt)[..., 0]
-    walk = np.cumsum(rng.integers(-1, 2, shape), axis=-1) + 0.25
-    if dt.kind == "c":
-        return (walk + 1j * walk[::-1]).astype(dt)
-    if dt.kind in "iu":
-        return (walk * 40).astype(dt)
-    return walk.astype(dt)
+    return write_zarr(path, data, chunks, compressor=None, **kw)
 
 
 def read_both(path, sel):

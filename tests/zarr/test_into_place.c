@@ -79,12 +79,9 @@ static void write_array(const char *dir, const kind *k)
                                 put(buf + ((t * CY + y) * CX + x) * k->es, k,
                                     value(tt, yy, xx));
                         }
-                size_t n;
-                void *enc = zt_encode(&c, 1, &spec, buf, bytes, &n);
                 char key[64];
                 snprintf(key, sizeof key, "%zu.%zu.%zu", ct, cy, cx);
-                zt_write(dir, key, enc, n);
-                free(enc);
+                zt_write_chunk(dir, key, c, &spec, buf, bytes);
             }
     free(buf);
     lsio_codec_destroy(c);

@@ -49,12 +49,9 @@ static void write_array(const char *dir, int zlib, int fortran)
                 }
             char key[32];
             snprintf(key, sizeof key, "%d.%d", cy, cx);
-            if (zlib) {
-                size_t n;
-                void *enc = zt_encode(&c, 1, &spec, chunk, sizeof chunk, &n);
-                zt_write(dir, key, enc, n);
-                free(enc);
-            } else
+            if (zlib)
+                zt_write_chunk(dir, key, c, &spec, chunk, sizeof chunk);
+            else
                 zt_write(dir, key, chunk, sizeof chunk);
         }
     lsio_codec_destroy(c);

@@ -40,12 +40,9 @@ static void write_chunks(const char *dir, float bias, int blocksize)
         for (int y = 0; y < CY; y++)
             for (int x = 0; x < NX; x++)
                 ref[cy * CY + y][x] = (float)((unsigned)((cy * CY + y) * 7919 + x * 104729) % 65521) * 0.37f + bias;
-        size_t n;
-        void *enc = zt_encode(&c, 1, &spec, ref[cy * CY], sizeof(float) * CY * NX, &n);
         char key[16];
         snprintf(key, sizeof key, "%d.0", cy);
-        zt_write(dir, key, enc, n);
-        free(enc);
+        zt_write_chunk(dir, key, c, &spec, ref[cy * CY], sizeof(float) * CY * NX);
     }
     lsio_codec_destroy(c);
 }

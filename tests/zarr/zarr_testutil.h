@@ -75,6 +75,16 @@ static inline void *zt_encode(lsio_codec *const *codecs, size_t n, const lsio_ch
     return dst;
 }
 
+/* Encode one chunk with one codec for spec and write it as dir/key. */
+static inline void zt_write_chunk(const char *dir, const char *key, lsio_codec *codec,
+                                  const lsio_chunk_spec *spec, const void *src, size_t len)
+{
+    size_t n;
+    void *enc = zt_encode(&codec, 1, spec, src, len, &n);
+    zt_write(dir, key, enc, n);
+    free(enc);
+}
+
 /* Expect rc == want and the last error to contain each needle (NULL ends). */
 static inline void zt_expect(int rc, int want, ...)
 {
